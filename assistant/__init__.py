@@ -1,0 +1,1 @@
+"""The assistant: hybrid retrieval, answerers with citations, CLI and chat UI."""

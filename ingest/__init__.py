@@ -1,0 +1,1 @@
+"""Ingestion: PDFs and text files become page-aware, section-aware chunks in Chroma."""

@@ -1,0 +1,139 @@
+"""Chunking: sentences packed into token-bounded chunks that respect sections and pages."""
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from ingest.models import Chunk, DocText, Section
+
+_ABBREV = {
+    "e.g", "i.e", "etc", "no", "nos", "para", "paras", "art", "fig", "vol", "p", "pp", "cf", "vs",
+    "dr", "mr", "ms", "st", "inc", "ltd", "co", "sec", "ch", "approx", "incl", "rev", "ver", "al",
+}
+_END = re.compile(r"[.!?][\"”’)\]]*\s+(?=[\"“(\[]?[A-Z0-9•●▪])")
+_BREAK_LINE = re.compile(r"\n(?=\s*(?:[•●▪■◦\-–]\s|\(?[a-z]{1,3}\)\s|\(?[ivx]{1,4}\)\s|\d{1,2}(?:\.\d{1,3})*\.?\s*\|?\s+[A-Z]))")
+_CLAUSE_END = re.compile(r"[:;]\n")
+MAX_SENTENCE_TOKENS = 120
+
+
+@lru_cache(maxsize=4)
+def load_tokenizer(model_dir: str):
+    """The embedding model's own fast tokenizer, for exact token counts."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
+    tok.no_truncation()
+    tok.no_padding()
+    return tok
+
+
+def split_sentences(text: str, page_starts: list[int], section_offsets: list[int]) -> list[tuple[int, int]]:
+    """Sentence spans over `text`; they never cross a page or a heading."""
+    cuts = {0, len(text)}
+    for m in _END.finditer(text):
+        prev = re.search(r"(\w+)[.!?][\"”’)\]]*\s*$", text[max(0, m.start() - 12): m.start() + 1])
+        if prev and prev.group(1).lower() in _ABBREV:
+            continue
+        cuts.add(m.end())
+    cuts.update(m.start() + 1 for m in _BREAK_LINE.finditer(text))
+    cuts.update(m.end() for m in _CLAUSE_END.finditer(text))
+    cuts.update(page_starts)
+    cuts.update(section_offsets)
+    spans = []
+    ordered = sorted(cuts)
+    for a, b in zip(ordered, ordered[1:]):
+        while a < b and text[a].isspace():
+            a += 1
+        end = b
+        while end > a and text[end - 1].isspace():
+            end -= 1
+        if end > a:
+            spans.append((a, end))
+    return spans
+
+
+def _split_long(text: str, span: tuple[int, int], tokenizer, limit: int) -> list[tuple[int, int, int]]:
+    """Cut an over-long sentence (often a flattened table) every `limit` tokens."""
+    a, b = span
+    offsets = [o for o in tokenizer.encode(text[a:b], add_special_tokens=False).offsets if o[1] > o[0]]
+    out = []
+    for i in range(0, len(offsets), limit):
+        part = offsets[i: i + limit]
+        out.append((a + part[0][0], a + part[-1][1], len(part)))
+    return out
+
+
+def chunk_document(
+    doc: DocText, sections: list[Section], meta: dict, tokenizer, max_tokens: int, overlap: int
+) -> list[Chunk]:
+    """Pack sentences into chunks of at most `max_tokens`, breaking at headings where possible."""
+    text = doc.text
+    starts = doc.page_starts()
+    sec_offsets = [s.offset for s in sections]
+    spans = split_sentences(text, starts, sec_offsets)
+    counts = [len(e.ids) for e in tokenizer.encode_batch([text[a:b] for a, b in spans], add_special_tokens=False)]
+    units: list[tuple[int, int, int]] = []
+    for span, n in zip(spans, counts):
+        if n > MAX_SENTENCE_TOKENS:
+            units.extend(_split_long(text, span, tokenizer, MAX_SENTENCE_TOKENS))
+        else:
+            units.append((span[0], span[1], n))
+    heading_at = set(sec_offsets)
+    chunks: list[Chunk] = []
+    cur: list[tuple[int, int, int]] = []
+
+    def flush() -> None:
+        if cur:
+            chunks.append(_make_chunk(doc, starts, sections, sec_offsets, meta, cur[0][0], cur[-1][1]))
+
+    for unit in units:
+        size = sum(u[2] for u in cur)
+        hard = unit[0] in heading_at and size >= 48 and not _is_provision(sections, sec_offsets, unit[0])
+        if cur and (size + unit[2] > max_tokens or hard):
+            flush()
+            keep: list[tuple[int, int, int]] = []
+            if not hard:
+                for u in reversed(cur):
+                    if sum(k[2] for k in keep) + u[2] > overlap:
+                        break
+                    keep.insert(0, u)
+            cur = keep if len(keep) < len(cur) else []
+        cur.append(unit)
+    flush()
+    return chunks
+
+
+def _is_provision(sections: list[Section], offsets: list[int], pos: int) -> bool:
+    """A numbered provision (label is only a number) is a soft boundary, a heading a hard one."""
+    i = bisect.bisect_right(offsets, pos) - 1
+    last = sections[i].path.rsplit(" > ", 1)[-1] if i >= 0 else ""
+    return bool(re.fullmatch(r"[\d.]+", last))
+
+
+def section_at(sections: list[Section], offsets: list[int], pos: int) -> str:
+    """The section path in force at a character offset."""
+    i = bisect.bisect_right(offsets, pos) - 1
+    return sections[i].path if i >= 0 else ""
+
+
+def _make_chunk(doc, starts, sections, sec_offsets, meta, a, b) -> Chunk:
+    """Build a Chunk for text[a:b] with its pages, label and section marks."""
+    p0 = bisect.bisect_right(starts, a) - 1
+    p1 = bisect.bisect_right(starts, b - 1) - 1
+    inner = [
+        (s.offset - a, s.path) for s in sections if a < s.offset < b
+    ]
+    pages = [
+        [max(0, starts[i] - a), doc.pages[i].number, doc.pages[i].label] for i in range(p0, p1 + 1)
+    ]
+    return Chunk(
+        doc_id=meta["doc_id"], doc_sha256=meta["sha256"], text=doc.text[a:b],
+        page_start=doc.pages[p0].number, page_end=doc.pages[p1].number, char_start=a, char_end=b,
+        section=section_at(sections, sec_offsets, a), page_label=doc.pages[p0].label,
+        title=meta.get("title", ""), category=meta.get("category", ""),
+        jurisdictions=list(meta.get("jurisdictions", [])), issuer=meta.get("issuer", ""),
+        version=meta.get("version") or "", section_marks=json.dumps(inner), page_marks=json.dumps(pages),
+    )

@@ -1,0 +1,104 @@
+"""The corpus manifest: one validated entry per document, bundled or to be fetched."""
+from __future__ import annotations
+
+import hashlib
+import re
+import datetime as dt
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ingest.errors import CarbonQAError
+
+Category = Literal[
+    "jcm-rules", "jcm-moc", "ndc", "ccts", "article6", "standard", "methodology", "report"
+]
+TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+
+
+class ManifestError(CarbonQAError):
+    """The manifest file is missing, unreadable, or an entry breaks the schema."""
+
+
+class DocumentEntry(BaseModel):
+    """One document of the corpus as the manifest declares it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    title: str = Field(min_length=1)
+    issuer: str = Field(min_length=1)
+    category: Category
+    jurisdictions: list[str] = Field(min_length=1)
+    version: str | None = None
+    date: dt.date | None = None
+    source_url: str | None = None
+    sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+    file: str | None = None
+    license_note: str = ""
+    supersedes: list[str] = Field(default_factory=list)
+    adhoc: bool = Field(False, description="Added with `carbonqa ingest PATH`, not in the manifest.")
+
+    def path(self, corpus_dir: Path) -> Path | None:
+        """Where the file is expected: the bundled file, or a fetched copy named after the id."""
+        if self.file:
+            p = Path(self.file)
+            return p if p.is_absolute() else corpus_dir / p
+        for suffix in (".pdf", ".txt", ".md"):
+            cand = corpus_dir / "fetched" / f"{self.id}{suffix}"
+            if cand.exists():
+                return cand
+        return None
+
+    @property
+    def bundled(self) -> bool:
+        """True when the file ships in the repository."""
+        return self.file is not None and not self.adhoc
+
+
+def load_manifest(path: Path) -> list[DocumentEntry]:
+    """Read and validate the manifest; an invalid entry raises naming the entry and field."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ManifestError(f"{path}: manifest not found") from None
+    except yaml.YAMLError as exc:
+        raise ManifestError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("documents"), list):
+        raise ManifestError(f"{path}: expected a top-level 'documents:' list")
+    entries: list[DocumentEntry] = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw["documents"]):
+        name = item.get("id", f"#{i + 1}") if isinstance(item, dict) else f"#{i + 1}"
+        try:
+            entry = DocumentEntry.model_validate(item)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(x) for x in err["loc"]) or "(entry)"
+            raise ManifestError(f"{path}: entry '{name}', field '{field}': {err['msg']}") from None
+        if entry.id in seen:
+            raise ManifestError(f"{path}: entry '{name}', field 'id': duplicate id")
+        seen.add(entry.id)
+        entries.append(entry)
+    return entries
+
+
+def adhoc_entry(path: Path) -> DocumentEntry:
+    """An entry for a file given on the command line; the id comes from the file name."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem).strip("-.") or "document"
+    return DocumentEntry(
+        id=stem, title=path.stem, issuer="unknown", category="report",
+        jurisdictions=["unknown"], file=str(path.resolve()), adhoc=True,
+        license_note="Ad-hoc file added by the user.",
+    )
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file, streamed."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -1,0 +1,114 @@
+"""One settings object for every command: env prefix CARBONQA_, optional TOML file."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+# Fields that change what is stored in the index; a change forces a re-ingest.
+INDEX_FIELDS = ("embedding_model", "embedding_backend", "chunk_tokens", "chunk_overlap_tokens")
+# Fields that change answers without touching the index.
+ANSWER_FIELDS = (
+    "top_k", "dense_k", "bm25_k", "rrf_k", "dense_weight", "bm25_weight", "per_doc_quota",
+    "answerer", "llm_provider", "abstain_threshold", "max_answer_sentences",
+)
+
+
+def _config_file() -> Path:
+    """Where the optional TOML file lives: CARBONQA_CONFIG or ./carbonqa.toml."""
+    return Path(os.environ.get("CARBONQA_CONFIG", "carbonqa.toml"))
+
+
+class Settings(BaseSettings):
+    """Every tunable of the tool; read from env (CARBONQA_*), then carbonqa.toml, then defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="CARBONQA_", extra="ignore")
+
+    data_dir: Path = Field(Path(".carbonqa"), description="Index, models, feedback and caches.")
+    corpus_dir: Path = Field(Path("corpus"), description="Bundled and fetched documents.")
+    manifest: Path | None = Field(None, description="Manifest file; default corpus_dir/manifest.yaml.")
+    embedding_model: str = Field("all-MiniLM-L6-v2", description="Model name or local folder.")
+    embedding_backend: Literal["torch", "onnx"] = "torch"
+    embed_batch_size: int = Field(64, ge=1)
+    chunk_tokens: int = Field(200, ge=32, le=256, description="Max tokens per chunk (model window 256).")
+    chunk_overlap_tokens: int = Field(40, ge=0, le=128)
+    chroma_url: str | None = Field(None, description="Use a Chroma server instead of the embedded store.")
+    collection: str = "carbonqa"
+    top_k: int = Field(8, ge=1, le=50)
+    dense_k: int = Field(40, ge=1)
+    bm25_k: int = Field(40, ge=1)
+    rrf_k: int = Field(60, ge=1)
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    per_doc_quota: int = Field(4, ge=1, description="Max passages from one document in the top-k.")
+    answerer: Literal["extractive", "llm"] = "extractive"
+    llm_provider: Literal["llamacpp", "openai", "ollama"] = "llamacpp"
+    llm_model_path: Path | None = Field(None, description="GGUF file; default data_dir/models/qwen.")
+    llm_threads: int = Field(2, ge=1)
+    llm_ctx: int = 4096
+    llm_max_tokens: int = 320
+    llm_timeout_s: float = 120.0
+    openai_base_url: str = "http://127.0.0.1:8000/v1"
+    openai_model: str = "local"
+    openai_api_key: str = "not-needed"
+    ollama_url: str = "http://127.0.0.1:11434"
+    ollama_model: str = "qwen2.5:1.5b"
+    llm_fallback: bool = Field(False, description="Fall back to extractive when the LLM fails.")
+    abstain_threshold: float = Field(0.30, description="Min best lexical-semantic support to answer.")
+    max_answer_sentences: int = Field(4, ge=1, le=8)
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth: str | None = Field(None, description="user:password[,user2:password2]")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Init kwargs beat env, env beats the TOML file."""
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, _config_file()))
+
+    @property
+    def manifest_path(self) -> Path:
+        """The manifest file in use."""
+        return self.manifest or self.corpus_dir / "manifest.yaml"
+
+    @property
+    def chroma_path(self) -> Path:
+        """Folder of the embedded Chroma store."""
+        return self.data_dir / "chroma"
+
+    @property
+    def model_path(self) -> Path:
+        """The local LLM file."""
+        return self.llm_model_path or self.data_dir / "models" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+
+    def digest(self, fields: tuple[str, ...] | None = None) -> str:
+        """Short stable hash of the given fields (all index and answer fields by default)."""
+        names = fields or INDEX_FIELDS + ANSWER_FIELDS
+        payload = json.dumps({k: str(getattr(self, k)) for k in names}, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+    @property
+    def index_digest(self) -> str:
+        """Hash of what determines the stored chunks and vectors."""
+        return self.digest(INDEX_FIELDS)
+
+
+def get_settings(**overrides) -> Settings:
+    """Build settings; overrides win over env and file."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
