@@ -67,13 +67,17 @@ def _split_long(text: str, span: tuple[int, int], tokenizer, limit: int) -> list
 
 
 def chunk_document(
-    doc: DocText, sections: list[Section], meta: dict, tokenizer, max_tokens: int, overlap: int
+    doc: DocText, sections: list[Section], meta: dict, tokenizer, max_tokens: int, overlap: int,
+    skip_pages: set[int] = frozenset(),
 ) -> list[Chunk]:
     """Pack sentences into chunks of at most `max_tokens`, breaking at headings where possible."""
     text = doc.text
     starts = doc.page_starts()
     sec_offsets = [s.offset for s in sections]
     spans = split_sentences(text, starts, sec_offsets)
+    if skip_pages:
+        # Table-of-contents pages list headings, not provisions: they would only crowd results.
+        spans = [sp for sp in spans if (bisect.bisect_right(starts, sp[0]) - 1) not in skip_pages]
     counts = [len(e.ids) for e in tokenizer.encode_batch([text[a:b] for a, b in spans], add_special_tokens=False)]
     units: list[tuple[int, int, int]] = []
     for span, n in zip(spans, counts):

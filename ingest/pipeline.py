@@ -15,7 +15,7 @@ from ingest.models import DocText
 from ingest.pdf import extract_raw
 from ingest.settings import Settings
 from ingest.store import Store
-from ingest.structure import find_sections
+from ingest.structure import find_sections, toc_pages
 
 
 @dataclass
@@ -80,7 +80,10 @@ def process_document(entry: DocumentEntry, path: Path, sha: str, settings: Setti
     }
     embedder = get_embedder(settings.embedding_model, settings.embedding_backend)
     tokenizer = load_tokenizer(str(embedder.model_dir))
-    chunks = chunk_document(doc, sections, meta, tokenizer, settings.chunk_tokens, settings.chunk_overlap_tokens)
+    skip = toc_pages([p.text for p in doc.pages])
+    chunks = chunk_document(
+        doc, sections, meta, tokenizer, settings.chunk_tokens, settings.chunk_overlap_tokens, skip
+    )
     res.stages["chunk"] = time.perf_counter() - t
     res.pages = len(doc.pages)
     res.chunks = len(chunks)

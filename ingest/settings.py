@@ -17,6 +17,8 @@ from pydantic_settings import (
 
 # Fields that change what is stored in the index; a change forces a re-ingest.
 INDEX_FIELDS = ("embedding_model", "embedding_backend", "chunk_tokens", "chunk_overlap_tokens")
+# Bumped when extraction, clean-up or chunking code changes what gets stored.
+INDEX_SCHEMA = 3
 # Fields that change answers without touching the index.
 ANSWER_FIELDS = (
     "top_k", "dense_k", "bm25_k", "rrf_k", "dense_weight", "bm25_weight", "per_doc_quota",
@@ -106,7 +108,7 @@ class Settings(BaseSettings):
     @property
     def index_digest(self) -> str:
         """Hash of what determines the stored chunks and vectors."""
-        return self.digest(INDEX_FIELDS)
+        return f"s{INDEX_SCHEMA}-" + self.digest(INDEX_FIELDS)
 
 
 def get_settings(**overrides) -> Settings:

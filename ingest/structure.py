@@ -29,7 +29,8 @@ class _Heading:
 def _is_toc_page(lines: list[str]) -> bool:
     """A table of contents lists many headings with page numbers; its lines are not headings."""
     hits = sum(1 for line in lines if _TOC_LINE.search(line) and (_NUM.match(line) or _KEYWORD.match(line)))
-    return hits >= 5 or "table of contents" in " ".join(lines[:5]).lower()
+    head = " ".join(lines[:12]).lower()
+    return hits >= 5 or (hits >= 2 and ("table of contents" in head or "contents" in [x.strip().lower() for x in lines[:12]]))
 
 
 def _title_like(text: str) -> bool:
@@ -138,6 +139,11 @@ class SectionTracker:
         self.stack = [x for x in self.stack if x.depth < h.depth]
         self.stack.append(h)
         return " > ".join(x.label for x in self.stack)
+
+
+def toc_pages(page_texts: list[str]) -> set[int]:
+    """0-based indexes of table-of-contents pages (kept in the text, left out of chunks)."""
+    return {i for i, t in enumerate(page_texts) if _is_toc_page(t.split("\n"))}
 
 
 def find_sections(page_texts: list[str], page_starts: list[int]) -> list[Section]:

@@ -1,0 +1,154 @@
+"""`carbonqa corpus list|fetch`: what the manifest declares, what is on disk, what is indexed."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import typer
+from rich.table import Table
+
+from assistant.cli.config import EXIT_FAILED, cli_errors, console, err_console, load_settings
+from ingest.settings import Settings
+
+
+def _registry(settings: Settings) -> dict[str, dict]:
+    """The store's document records; empty when no index exists yet (nothing is created)."""
+    if not settings.chroma_url and not settings.chroma_path.exists():
+        return {}
+    from ingest.store import Store
+
+    return Store(settings).registry()
+
+
+def _row(entry, rec: dict | None, settings: Settings) -> dict:
+    """One document: where its file is, whether and how it is indexed."""
+    from ingest.manifest import file_sha256
+
+    path = entry.path(settings.corpus_dir)
+    on_disk = path is not None and path.exists()
+    if entry.adhoc:
+        availability = "adhoc"
+    elif entry.file:
+        availability = "bundled" if on_disk else "missing"
+    else:
+        availability = "fetched" if on_disk else "missing"
+    rec = rec or {}
+    error = rec.get("error", "")
+    if rec.get("sha256"):
+        status = "ingested"
+    elif rec.get("status") == "failed":
+        status = "failed"
+    else:
+        status = availability if availability != "adhoc" else "missing"
+        if availability == "missing":
+            error = "file not found" if entry.file else (
+                "not bundled; `carbonqa corpus fetch`" if entry.source_url else "not bundled; no source_url")
+    stale = bool(rec.get("sha256")) and (
+        rec.get("index_digest") != settings.index_digest or not on_disk or file_sha256(path) != rec["sha256"]
+    )
+    return {
+        "id": entry.id, "title": entry.title, "status": status, "availability": availability,
+        "pages": int(rec.get("pages", 0) or 0), "chunks": int(rec.get("chunks", 0) or 0),
+        "error": error, "stale": stale, "category": entry.category, "version": entry.version or "",
+        "issuer": entry.issuer, "date": entry.date.isoformat() if entry.date else "",
+        "source_url": entry.source_url or "", "file": str(path) if path else "",
+    }
+
+
+def corpus_rows(settings: Settings) -> list[dict]:
+    """Every manifest document, then ad-hoc documents found only in the store's registry."""
+    from ingest.manifest import DocumentEntry, load_manifest
+
+    entries = load_manifest(settings.manifest_path)
+    registry = _registry(settings)
+    rows = [_row(e, registry.get(e.id), settings) for e in entries]
+    listed = {e.id for e in entries}
+    for doc_id, rec in sorted(registry.items()):
+        if doc_id in listed:
+            continue
+        entry = DocumentEntry(
+            id=doc_id, title=rec.get("title") or doc_id, issuer=rec.get("issuer") or "unknown",
+            category=rec.get("category") or "report",
+            jurisdictions=[j for j in str(rec.get("jurisdictions", "")).split("|") if j] or ["unknown"],
+            version=rec.get("version") or None, file=rec.get("file") or None, adhoc=True,
+        )
+        row = _row(entry, rec, settings)
+        if not rec.get("adhoc"):
+            row["availability"] = "not in manifest"  # purged by the next full `carbonqa ingest`
+        rows.append(row)
+    return rows
+
+
+_STYLE = {"ingested": "green", "failed": "red", "missing": "yellow", "bundled": "cyan", "fetched": "cyan"}
+
+
+def _print_rows(rows: list[dict]) -> None:
+    """The human form of `corpus list`."""
+    table = Table(title="corpus")
+    for col, kw in (("document", {"overflow": "fold"}), ("status", {}), ("category", {}), ("version", {}),
+                    ("pages", {"justify": "right"}), ("chunks", {"justify": "right"}),
+                    ("note", {"overflow": "fold", "style": "dim"})):
+        table.add_column(col, **kw)
+    for r in rows:
+        note = r["error"]
+        if r["stale"]:
+            note = "changed since indexed; run `carbonqa ingest`" + (f"; {note}" if note else "")
+        if r["availability"] in ("adhoc", "not in manifest"):
+            note = f"{r['availability']}" + (f"; {note}" if note else "")
+        style = _STYLE.get(r["status"], "")
+        table.add_row(r["id"], f"[{style}]{r['status']}[/{style}]" if style else r["status"], r["category"],
+                      r["version"], str(r["pages"] or ""), str(r["chunks"] or ""), note)
+    console.print(table)
+    counts = Counter(r["status"] for r in rows)
+    console.print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) +
+                  f"; {sum(r['pages'] for r in rows)} pages, {sum(r['chunks'] for r in rows)} chunks indexed")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `corpus` command group."""
+    corpus_app = typer.Typer(no_args_is_help=True, help="The document collection: list it, fetch what is not bundled.")
+    app.add_typer(corpus_app, name="corpus")
+
+    @corpus_app.command("list")
+    @cli_errors
+    def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")) -> None:
+        """Every document with its status: bundled, fetched, missing, ingested or failed."""
+        rows = corpus_rows(load_settings())
+        if as_json:
+            print(json.dumps(rows, indent=2))
+        else:
+            _print_rows(rows)
+
+    @corpus_app.command("fetch")
+    @cli_errors
+    def fetch(
+        ids: list[str] = typer.Argument(None, metavar="[ID]...", help="Documents to fetch (default: all not bundled)."),
+        force: bool = typer.Option(False, "--force", help="Download again even if a fetched copy exists."),
+    ) -> None:
+        """Download listed documents that have a source_url into corpus/fetched/ (sha256-checked)."""
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+        from ingest.fetch import fetch_documents
+
+        settings = load_settings()
+        tasks: dict[str, int] = {}
+        with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                      console=err_console, transient=True) as progress:
+            def on_progress(doc_id: str, done: int, total: int | None) -> None:
+                if doc_id not in tasks:
+                    tasks[doc_id] = progress.add_task(doc_id, total=total)
+                progress.update(tasks[doc_id], completed=done, total=total)
+
+            results = fetch_documents(settings, ids or None, force=force, on_progress=on_progress)
+        for r in results:
+            if r.status == "failed":
+                err_console.print(f"[red]{r.line()}[/red]", highlight=False, soft_wrap=True)
+            else:
+                console.print(r.line(), highlight=False, soft_wrap=True)
+        got = sum(r.status == "downloaded" for r in results)
+        failed = sum(r.status == "failed" for r in results)
+        console.print(f"{got} downloaded, {failed} failed, {len(results) - got - failed} other"
+                      + ("; run `carbonqa ingest` to index them" if got else ""))
+        if failed:
+            raise typer.Exit(EXIT_FAILED)
+

@@ -1,0 +1,78 @@
+"""`carbonqa ingest [PATH...] [--only ID] [--force]`: bring the index in line with the corpus."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from assistant.cli.config import EXIT_FAILED, cli_errors, console, err_console, load_settings
+
+_STYLE = {"ingested": "green", "skipped": "dim", "failed": "red", "purged": "yellow"}
+
+
+def _split_ids(values: list[str] | None) -> list[str] | None:
+    """`--only a --only b` and `--only a,b` both name a and b."""
+    ids = [part.strip() for v in values or [] for part in v.split(",") if part.strip()]
+    return ids or None
+
+
+def print_report(report) -> None:
+    """Per-document table, totals, and one line per failure."""
+    shown = [r for r in report.results if r.status != "missing"]
+    table = Table(title="ingest")
+    table.add_column("document", overflow="fold")
+    table.add_column("status")
+    for col in ("pages", "chunks", "seconds"):
+        table.add_column(col, justify="right")
+    for r in shown:
+        style = _STYLE.get(r.status, "")
+        status = f"[{style}]{r.status}[/{style}]" if style else r.status
+        secs = f"{r.seconds:.1f}" if r.status == "ingested" else ""
+        table.add_row(r.doc_id, status, str(r.pages or ""), str(r.chunks or ""), secs)
+    if shown:
+        console.print(table)
+    t = report.totals()
+    skipped = sum(r.status == "skipped" for r in report.results)
+    console.print(
+        f"ingested {t['documents']} documents ({t['pages']} pages, {t['chunks']} chunks) in {t['seconds']:.1f} s"
+        f" = {t['pages_per_second']} pages/s; {skipped} unchanged, {len(report.failed)} failed",
+        highlight=False,
+    )
+    missing = [r.doc_id for r in report.results if r.status == "missing"]
+    if missing:
+        console.print(f"[dim]{len(missing)} listed documents are not on disk; "
+                      "`carbonqa corpus fetch` downloads those with a source_url[/dim]")
+    for r in report.failed:
+        err_console.print(f"[red]failed:[/red] {r.error}", highlight=False, soft_wrap=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `ingest` command."""
+
+    @app.command("ingest")
+    @cli_errors
+    def ingest_cmd(
+        paths: list[Path] = typer.Argument(
+            None, metavar="[PATH]...", help="Ad-hoc files to add (ids come from file names); default: the manifest."),
+        only: list[str] = typer.Option(None, "--only", metavar="ID", help="Only these documents (repeat or comma-separate)."),
+        force: bool = typer.Option(False, "--force", help="Rebuild: drop the index and ingest everything again."),
+    ) -> None:
+        """Extract, chunk, embed and store new or changed documents; unchanged ones are skipped."""
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        from ingest.pipeline import ingest
+
+        settings = load_settings()
+        with Progress(TextColumn("[bold]ingest[/bold] {task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=err_console, transient=True) as progress:
+            task = progress.add_task("", total=None)
+
+            def on_progress(doc_id: str, n: int, total: int) -> None:
+                progress.update(task, description=doc_id, completed=n, total=total)
+
+            report = ingest(settings, only=_split_ids(only), force=force, paths=paths or None, on_progress=on_progress)
+            progress.update(task, completed=progress.tasks[0].total or 0)
+        print_report(report)
+        if report.failed:
+            raise typer.Exit(EXIT_FAILED)

@@ -1,0 +1,49 @@
+"""Passage sentences with their page and section, so every quote is checkable on one page."""
+from __future__ import annotations
+
+import bisect
+import json
+from dataclasses import dataclass
+
+from assistant.models import Citation, Passage
+from ingest.chunking import split_sentences
+from ingest.clean import normalise_ws
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a passage: verbatim text (whitespace-normalised), page and section."""
+
+    text: str
+    page: int
+    page_label: str
+    section: str
+    passage: Passage
+    offset: int
+
+
+def sentences(passage: Passage) -> list[Sentence]:
+    """Split a passage into sentences that never cross a page or heading boundary."""
+    pages = json.loads(passage.page_marks or "[]") or [[0, passage.page_start, passage.page_label]]
+    marks = json.loads(passage.section_marks or "[]")
+    page_offs = [p[0] for p in pages]
+    sec_offs = [m[0] for m in marks]
+    out = []
+    for a, b in split_sentences(passage.text, page_offs, sec_offs):
+        pi = max(0, bisect.bisect_right(page_offs, a) - 1)
+        si = bisect.bisect_right(sec_offs, a) - 1
+        section = marks[si][1] if si >= 0 else passage.section
+        text = normalise_ws(passage.text[a:b])
+        if text:
+            out.append(Sentence(text, int(pages[pi][1]), pages[pi][2] or "", section, passage, a))
+    return out
+
+
+def cite(n: int, sent: Sentence, score: float) -> Citation:
+    """A numbered citation for a sentence."""
+    p = sent.passage
+    return Citation(
+        n=n, doc_id=p.doc_id, title=p.title, page=sent.page, page_label=sent.page_label,
+        section=sent.section, quote=sent.text, score=round(float(score), 4), version=p.version,
+        passage_id=p.id,
+    )

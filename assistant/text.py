@@ -1,0 +1,103 @@
+"""Text helpers shared by retrieval and answering: tokens, stop words, acronyms."""
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+
+STOP = frozenset("""
+a about above after again against all also am an and any are as at be because been before being
+below between both but by can could did do does doing down during each few for from further had has
+have having he her here hers herself him himself his how i if in into is it its itself just me more
+most my myself no nor not now of off on once only or other our ours ourselves out over own same she
+should so some such than that the their theirs them themselves then there these they this those
+through to too under until up very was we were what when where which while who whom why will with
+would you your yours yourself yourselves shall may must per via within without upon whether
+tell explain describe say says said according document documents corpus please give list does
+""".split())
+_TOKEN = re.compile(r"[a-z0-9]+(?:[.\-/][a-z0-9]+)*")
+
+
+def _stem(tok: str) -> str:
+    """A light plural/suffix fold so 'adjustments' meets 'adjustment'."""
+    if len(tok) > 4 and tok.endswith("ies"):
+        return tok[:-3] + "y"
+    if len(tok) > 3 and tok.endswith("s") and not tok.endswith(("ss", "us", "is")):
+        return tok[:-1]
+    return tok
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased tokens for BM25; clause numbers like 3.11.2 and ISO 14064-2 stay whole."""
+    out = []
+    for tok in _TOKEN.findall(text.lower()):
+        if tok in STOP:
+            continue
+        out.append(_stem(tok))
+        if any(c in tok for c in ".-/") and not tok[0].isdigit():
+            out.extend(_stem(p) for p in re.split(r"[.\-/]", tok) if p and p not in STOP)
+    return out
+
+
+def content_words(text: str) -> list[str]:
+    """Distinct query terms that carry meaning."""
+    seen, out = set(), []
+    for tok in tokenize(text):
+        if tok not in seen and (len(tok) > 1 or tok.isdigit()):
+            seen.add(tok)
+            out.append(tok)
+    return out
+
+
+_FUNCTION = {"of", "for", "and", "the", "to", "in", "on", "under", "a", "an", "&"}
+_PAREN_ACR = re.compile(r"\(([A-Z][A-Za-z0-9\-]{1,9})\)")
+
+
+def _long_form(before: str, acr: str) -> str | None:
+    """Walk back from '(ACR)' over the words whose initials spell the acronym."""
+    letters = re.sub(r"[^A-Za-z0-9]", "", acr)
+    if acr.endswith("s") and acr[:-1].isupper():
+        letters = letters[:-1]
+    letters = letters.upper()
+    words = re.split(r"[\s,\-/]+", before.strip())[-12:]
+    taken: list[str] = []
+    inits = ""
+    for w in reversed(words):
+        if not w:
+            continue
+        taken.insert(0, w)
+        if w.lower() in _FUNCTION:
+            continue
+        inits = w[0].upper() + inits
+        if inits == letters:
+            return " ".join(taken)
+        if not letters.endswith(inits):
+            return None
+    return None
+
+
+def learn_acronyms(texts: list[str]) -> dict[str, str]:
+    """Acronym -> long form, learnt from 'Long Form (LF)' patterns anywhere in the corpus."""
+    votes: dict[str, Counter] = defaultdict(Counter)
+    for text in texts:
+        flat = text.replace("\n", " ")
+        for m in _PAREN_ACR.finditer(flat):
+            acr = m.group(1)
+            if sum(c.isupper() for c in acr) < 2:
+                continue
+            long = _long_form(flat[max(0, m.start() - 160): m.start()], acr)
+            if long:
+                key = acr[:-1] if acr.endswith("s") and acr[:-1].isupper() else acr
+                votes[key][long] += 1
+    return {acr: forms.most_common(1)[0][0] for acr, forms in votes.items()}
+
+
+def expand_query(query: str, acronyms: dict[str, str]) -> str:
+    """Add the long form of each acronym in the query, and the acronym of each long form."""
+    extra = []
+    for acr, long in acronyms.items():
+        if re.search(rf"\b{re.escape(acr)}s?\b", query):
+            if long.lower() not in query.lower():
+                extra.append(long)
+        elif long.lower() in query.lower():
+            extra.append(acr)
+    return query + (" (" + "; ".join(extra) + ")" if extra else "")
