@@ -1,18 +1,57 @@
 """The assistant chain: question (+history, filters) → standalone query → passages → cited answer."""
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
+import re
 import time
+from dataclasses import dataclass
 from typing import Callable
 
 from assistant.extractive import ExtractiveAnswerer, idf_table, nearest
 from assistant.followup import rewrite_followup
-from assistant.models import Answer
+from assistant.models import Answer, Passage
+from assistant.quotes import cite
 from assistant.retrieval import FAMILIES, Filters, HybridSearch
 from assistant.text import expand_query, tokenize
+from assistant.versions import in_force, label_citations
 from ingest.errors import CarbonQAError
+from ingest.manifest import ManifestError, load_manifest
 from ingest.settings import Settings
 
 MAX_QUESTION_CHARS = 2000
+MISSING_WEIGHT = 0.3
+DEFINITION_BONUS = 0.25  # the lookup already matched the exact term, which the definition text omits
+_DEFINE = re.compile(
+    r"^(?:what(?:'s| is| are)|define|definition of|meaning of|what does|what do)\s+(?:an?\s+|the\s+)?"
+    r"(?:term\s+)?[\"“']?(?P<term>[^?\"”']{2,60}?)[\"”']?(?:\s+(?:mean|means|stand for|refer to))?\s*\??$",
+    re.I,
+)
+
+
+def definition_term(question: str) -> str:
+    """The term a 'what is X / define X' question asks about, or ''."""
+    m = _DEFINE.match(question.strip())
+    if not m:
+        return ""
+    term = re.sub(r"\s+(?:under|in|according to|as defined by|for)\s+.*$", "", m.group("term"), flags=re.I)
+    return term.strip() if 0 < len(term.split()) <= 6 else ""
+
+
+@dataclass
+class Evidence:
+    """What retrieval and scoring found for one question, before any answer is written."""
+
+    standalone: str
+    passages: list
+    allowed: list[str] | None
+    searched: list[str]
+    families: dict[str, list[str]]
+    scored: list
+    support: float
+    retrieval_ms: float
+    missing: float
 ABSTAIN_TEXT = "The corpus does not answer this question."
 
 
@@ -22,6 +61,11 @@ class Assistant:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.search = HybridSearch(settings)
+        try:
+            self.entries = load_manifest(settings.manifest_path)
+        except ManifestError:
+            self.entries = []  # ad-hoc corpora without a manifest have no version graph
+        self._definitions = None
         self._extractive: ExtractiveAnswerer | None = None
         self._llm: dict[str, object] = {}
         self._idf_version = ""
@@ -30,7 +74,32 @@ class Assistant:
         """Build BM25 and load the embedding model before the first question."""
         self.search.refresh()
         self.extractive()
+        self.definitions()
         self.search.embedder.embed(["warm up"])
+
+    def definitions(self):
+        """Defined terms of the corpus (cached per index version)."""
+        from assistant.definitions import DefinitionIndex
+
+        version = self.search.store.index_version()
+        if self._definitions is None or self._definitions[0] != version:
+            self._definitions = (version, DefinitionIndex.build(self.search))
+        return self._definitions[1]
+
+    def in_force_filter(self, filters: Filters | None, as_of: dt.date | None) -> Filters | None:
+        """Leave superseded (or not yet published) versions out unless the user named them."""
+        if filters is not None and filters.doc_ids:
+            return filters
+        force = in_force(self.entries, as_of)
+        listed = {e.id for e in self.entries}
+        docs = self.search.documents()
+        out_of_force = [d for d in docs if d in listed and d not in force]
+        if not out_of_force:
+            return filters
+        allowed = self.search.resolve(filters) or list(docs)
+        base = filters or Filters()
+        return Filters(doc_ids=[d for d in allowed if d not in out_of_force], categories=base.categories,
+                       jurisdictions=base.jurisdictions, issuers=base.issuers)
 
     def extractive(self) -> ExtractiveAnswerer:
         """The extractive answerer, with IDF from the current index."""
@@ -49,6 +118,58 @@ class Assistant:
             self._llm[provider] = LLMAnswerer(self.settings, provider)
         return self._llm[provider]
 
+    def gather(self, question: str, history=None, filters=None, answerer="extractive", provider=None,
+               as_of: dt.date | None = None) -> Evidence:
+        """Follow-up rewrite, retrieval and sentence scoring: everything before the answer is written."""
+        filters = self.in_force_filter(filters, as_of)
+        history = [h for h in (history or []) if h and h.strip()]
+        standalone = rewrite_followup(question, history, FAMILIES) if history else question
+        if answerer == "llm" and history:
+            standalone = self.llm(provider or self.settings.llm_provider).rewrite(question, history) or standalone
+        t = time.perf_counter()
+        passages = self.search.search(standalone, filters)
+        retrieval_ms = (time.perf_counter() - t) * 1000
+        allowed = self.search.resolve(filters)
+        searched = sorted(allowed) if allowed is not None else sorted(self.search.documents())
+        ex = self.extractive()
+        focus = expand_query(self.search.topic(standalone, allowed), self.search.lexical.acronyms)
+        fams = self.search.named_families(standalone, allowed)
+        defs = self._definition_passages(standalone, allowed)
+        passages = defs + [p for p in passages if p.id not in {d.id for d in defs}]
+        cands = defs + _candidates(passages[len(defs):], fams)
+        scored = ex.score(focus, cands)
+        if defs:
+            # A glossary entry for the very term asked about is the best evidence for "what is X".
+            scored = sorted(((sc + DEFINITION_BONUS if st.passage.id.startswith("def:") else sc, st)
+                             for sc, st in scored), key=lambda x: -x[0])
+        best = scored[0][0] if scored else 0.0
+        # Rare question words that no candidate passage contains are the strongest sign that the
+        # corpus does not hold the answer (e.g. "quorum" when no document mentions one).
+        missing = ex.missing_terms(focus, cands)
+        support = best - MISSING_WEIGHT * missing
+        return Evidence(standalone, passages, allowed, searched, fams, scored, round(support, 4), retrieval_ms, missing)
+
+    def _definition_passages(self, question: str, allowed: list[str] | None) -> list[Passage]:
+        """Glossary definitions of the term a 'what is X' question asks about, as passages."""
+        term = definition_term(question)
+        if not term:
+            return []
+        try:
+            defs = self.definitions().lookup(term, allowed)
+        except Exception:  # definitions are a bonus; retrieval alone still answers
+            return []
+        out = []
+        for d in defs[:3]:
+            key = hashlib.sha256(f"{d.doc_id}:{d.page}:{d.definition}".encode()).hexdigest()[:16]
+            rec = self.search.documents().get(d.doc_id, {})
+            out.append(Passage(
+                id=f"def:{key}", doc_id=d.doc_id, title=d.title, text=d.definition, page_start=d.page,
+                page_end=d.page, page_label="", section=d.section, score=1.0,
+                version=rec.get("version", ""), category=rec.get("category", ""),
+                page_marks=json.dumps([[0, d.page, ""]]),
+            ))
+        return out
+
     def ask(
         self,
         question: str,
@@ -57,6 +178,7 @@ class Assistant:
         answerer: str | None = None,
         provider: str | None = None,
         on_token: Callable[[str], None] | None = None,
+        as_of: dt.date | None = None,
     ) -> Answer:
         """Answer one question with citations, or abstain saying what was searched."""
         t0 = time.perf_counter()
@@ -65,20 +187,10 @@ class Assistant:
         provider = provider or self.settings.llm_provider
         if answerer not in ("extractive", "llm"):
             raise CarbonQAError(f"unknown answerer '{answerer}' (extractive or llm)")
-        history = [h for h in (history or []) if h and h.strip()]
-        standalone = rewrite_followup(question, history, FAMILIES) if history else question
-        if answerer == "llm" and history:
-            standalone = self.llm(provider).rewrite(question, history) or standalone
-        t1 = time.perf_counter()
-        passages = self.search.search(standalone, filters)
-        t2 = time.perf_counter()
-        allowed = self.search.resolve(filters)
-        searched = sorted(allowed) if allowed is not None else sorted(self.search.documents())
+        ev = self.gather(question, history, filters, answerer, provider, as_of)
+        passages, scored, support, fams = ev.passages, ev.scored, ev.support, ev.families
+        standalone, searched = ev.standalone, ev.searched
         ex = self.extractive()
-        focus = expand_query(self.search.topic(standalone, allowed), self.search.lexical.acronyms)
-        fams = self.search.named_families(standalone, allowed)
-        scored = ex.score(focus, _candidates(passages, fams))
-        support = scored[0][0] if scored else 0.0
         warnings: list[str] = []
         unsupported: list[str] = []
         if support < self.settings.abstain_threshold or not passages:
@@ -86,8 +198,6 @@ class Assistant:
         elif answerer == "extractive":
             must = list(fams.values()) if len(fams) >= 2 else None
             chosen = ex.select(scored, must)
-            from assistant.quotes import cite
-
             cits = [cite(i + 1, s, sc) for i, (sc, s) in enumerate(chosen)]
             text = " ".join(f"{c.quote} [{c.n}]" for c in cits)
             abstained = False
@@ -99,11 +209,13 @@ class Assistant:
                 text, cits = ABSTAIN_TEXT, nearest(passages, scored)
         if abstained:
             text = _abstain_text(cits, searched, self.search.documents())
+        warnings += label_citations(cits, self.entries, as_of)
         t3 = time.perf_counter()
         return Answer(
             question=question, answer=text, abstained=abstained, citations=cits, passages=passages,
             timings={
-                "retrieval_ms": round((t2 - t1) * 1000, 1), "generation_ms": round((t3 - t2) * 1000, 1),
+                "retrieval_ms": round(ev.retrieval_ms, 1),
+                "generation_ms": round((t3 - t0) * 1000 - ev.retrieval_ms, 1),
                 "total_ms": round((t3 - t0) * 1000, 1),
             },
             answerer=answerer if answerer == "extractive" else f"llm:{provider}",

@@ -7,30 +7,29 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import queue
 import threading
 import time
 from pathlib import Path
 from typing import Iterator
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline tool: no telemetry calls
+import gradio as gr
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse
 
-import gradio as gr  # noqa: E402
-from fastapi import FastAPI, HTTPException, Request  # noqa: E402
-from fastapi.responses import FileResponse  # noqa: E402
-
-from assistant import app_render as render  # noqa: E402
-from assistant.answer import Assistant  # noqa: E402
-from assistant.evidence import append_feedback, evidence_pack, write_pack  # noqa: E402
-from assistant.retrieval import Filters  # noqa: E402
-from ingest.errors import CarbonQAError  # noqa: E402
-from ingest.manifest import TEXT_SUFFIXES, DocumentEntry, load_manifest  # noqa: E402
-from ingest.settings import Settings  # noqa: E402
+from assistant import app_render as render
+from assistant.answer import Assistant
+from assistant.evidence import append_feedback, evidence_pack, load_answer, write_pack
+from assistant.retrieval import Filters
+from ingest.errors import CarbonQAError
+from ingest.manifest import TEXT_SUFFIXES, DocumentEntry, load_manifest
+from ingest.settings import Settings
 
 log = logging.getLogger(__name__)
 CONCURRENCY = 2  # one question per core; more would only make every answer slower
 STREAM_DELAY_S = 0.06  # pause between extractive sentences so the answer visibly builds up
+# Outputs of the chat event, in order; `emit` in build_blocks fills them by name.
+CHAT_OUTPUTS = ("chat", "transcript", "panel", "asked", "answer", "question", "actions", "files", "status")
 EXAMPLES = [
     "What are the steps of the CDM additionality tool (TOOL01)?",
     "What default OM/BM weights does TOOL07 prescribe for wind and solar projects?",
@@ -45,6 +44,7 @@ class ChatService:
     def __init__(self, settings: Settings, assistant: Assistant | None = None):
         self.settings = settings
         self.assistant = assistant or Assistant(settings)
+        self.feedback_path = settings.data_dir / "feedback.jsonl"
         self._manifest: tuple[float, dict[str, DocumentEntry]] = (-1.0, {})
         self._lock = threading.Lock()
 
@@ -182,26 +182,13 @@ class ChatService:
 
     def export(self, answer_json: str) -> tuple[str, str]:
         """Write the evidence pack for an answer; paths of the Markdown and JSON files."""
-        ans = _load_answer(answer_json)
+        ans = load_answer(answer_json)
         md, js = write_pack(evidence_pack(ans, self.sha_by_doc(), self.settings))
         return str(md), str(js)
 
     def feedback(self, answer_json: str, verdict: str, comment: str = "") -> dict:
         """Record a thumbs up/down for an answer in data_dir/feedback.jsonl."""
-        return append_feedback(self.settings, _load_answer(answer_json), verdict, comment)
-
-
-def _load_answer(answer_json: str) -> dict:
-    """Parse an answer JSON (as /ask returns it); a clear error when there is none yet."""
-    if not answer_json or not str(answer_json).strip():
-        raise CarbonQAError("there is no answer yet: ask a question first")
-    try:
-        ans = json.loads(answer_json) if isinstance(answer_json, str) else dict(answer_json)
-    except (ValueError, TypeError):
-        raise CarbonQAError("the answer is not valid JSON (pass what /ask returned)") from None
-    if not isinstance(ans, dict) or "question" not in ans or "answer" not in ans:
-        raise CarbonQAError("the answer JSON lacks 'question' and 'answer' (pass what /ask returned)")
-    return ans
+        return append_feedback(self.feedback_path, self.settings, load_answer(answer_json), verdict, comment)
 
 
 def _history(value) -> list[str]:
@@ -215,7 +202,160 @@ def _history(value) -> list[str]:
             for m in items if not isinstance(m, dict) or m.get("role", "user") == "user"]
 
 
-BUILD_UI_PLACEHOLDER
+def build_blocks(service: ChatService) -> gr.Blocks:
+    """The Blocks UI (chat, sources, filters, export, feedback, corpus tab) and its named API endpoints."""
+    from assistant.cli.corpus import corpus_rows
+
+    choices = service.choices()
+    llm_ok = service.local_llm_available()
+
+    def sources(ans, upto=None) -> str:
+        """The sources panel for an answer (None: the empty state)."""
+        return render.sources_html(ans, service.servable(), service.titles(), upto)
+
+    def respond(question, transcript, asked, cats, juris, docs, choice):
+        """Stream one answer into the chat and its cards into the sources panel (UI only)."""
+        def emit(chat=None, **kw):
+            """One update of the CHAT_OUTPUTS; anything not named stays as it is."""
+            if chat is not None:
+                kw.update(chat=chat, transcript=chat)
+            return tuple(kw.get(n, gr.skip()) for n in CHAT_OUTPUTS)
+
+        q = " ".join((question or "").split())
+        if not q:
+            gr.Warning("Type a question first.")
+            yield emit()
+            return
+        transcript = list(transcript or []) + [
+            {"role": "user", "content": render.md_text(q)}, {"role": "assistant", "content": "Searching the corpus…"}]
+        # A new question makes the previous answer's evidence files and feedback note stale.
+        yield emit(transcript, panel=render.status_html("Searching the corpus…"), question="", status="",
+                   files=gr.Row(visible=False))
+        try:
+            ans = None
+            for text, ans, shown in service.stream(q, asked, cats, juris, docs, choice):
+                transcript[-1] = {"role": "assistant", "content": render.answer_message(ans, partial=text)}
+                yield emit(transcript, panel=sources(ans, shown) if ans else render.status_html("Writing the answer…"))
+            transcript[-1] = {"role": "assistant", "content": render.answer_message(ans)}
+            yield emit(transcript, panel=sources(ans), asked=asked + [q], answer=json.dumps(ans, ensure_ascii=False),
+                       actions=gr.Group(visible=True))
+            return
+        except CarbonQAError as exc:
+            message = str(exc)
+        except Exception as exc:  # an LLM backend failing must not kill the session
+            log.exception("answer failed")
+            message = f"{type(exc).__name__}: {exc}"
+        transcript[-1] = {"role": "assistant", "content": render.error_message(message)}
+        yield emit(transcript, panel=render.status_html("No sources: the question was not answered."))
+
+    def ask_api(question: str, history_json: str = "[]", categories: list[str] | None = None,
+                jurisdictions: list[str] | None = None, documents: list[str] | None = None,
+                answerer: str = "extractive") -> dict:
+        """Answer a question; history_json lists earlier questions; returns Answer.to_dict()."""
+        try:
+            return service.ask(question, _history(history_json), categories, jurisdictions, documents, answerer)
+        except (CarbonQAError, ValueError) as exc:
+            raise gr.Error(str(exc)) from None
+
+    def export(answer_json: str):
+        """Evidence pack (Markdown, JSON) for an answer JSON."""
+        try:
+            return service.export(answer_json)
+        except CarbonQAError as exc:
+            raise gr.Error(str(exc)) from None
+
+    def feedback_api(answer_json: str, verdict: str, comment: str = "") -> dict:
+        """Record thumbs 'up' or 'down' (with an optional comment) for an answer JSON."""
+        try:
+            return service.feedback(answer_json, verdict, comment)
+        except (CarbonQAError, ValueError) as exc:
+            raise gr.Error(str(exc)) from None
+
+    def give(verdict: str):
+        """The click handler of the Helpful / Not helpful buttons."""
+        def handler(answer_json, comment):
+            row = feedback_api(answer_json, verdict, comment)
+            word = "helpful" if verdict == "up" else "not helpful"
+            return f"Thanks: recorded as {word} for “{render.md_text(row['question'][:80])}”.", ""
+        return handler
+
+    def reload_corpus():
+        """Pick up a re-ingest: reload the registry and BM25, refresh the corpus table and filter choices."""
+        service.assistant.search.refresh()
+        new = service.choices()
+        return (render.corpus_html(corpus_rows(service.settings)), gr.Dropdown(choices=new["categories"]),
+                gr.Dropdown(choices=new["jurisdictions"]), gr.Dropdown(choices=new["documents"]))
+
+    with gr.Blocks(title="Carbon Policy Assistant", analytics_enabled=False) as demo:
+        gr.Markdown("## Carbon Policy Assistant\nAsk about the carbon-market rulebooks in the corpus. Every answer "
+                    "sentence is quoted word for word from a document and numbered **[n]**; the matching card on "
+                    "the right shows the document, page and the quote in context. When the documents do not "
+                    "say, the assistant says so instead of guessing.")
+        docs_now = service.documents()
+        gr.Markdown(f"<small>Corpus: {len(docs_now)} documents indexed "
+                    f"({sum(int(r.get('pages') or 0) for r in docs_now.values()):,} pages); "
+                    "the Corpus tab lists them and the official documents not bundled.</small>")
+        transcript, asked = gr.State([]), gr.State([])
+        answer_json = gr.Textbox(visible=False)
+        with gr.Tab("Chat"):
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(label="Conversation", height=480, feedback_options=None, elem_id="chat",
+                                         buttons=["copy_all"],
+                                         placeholder="Ask a question below, or pick an example. Follow-ups "
+                                                     "(\"and for solar?\") use the earlier questions.")
+                    with gr.Row():
+                        question = gr.Textbox(show_label=False, scale=5, max_lines=4, elem_id="question",
+                                              placeholder="e.g. What does TOOL07 mean by the combined margin?")
+                        ask_btn = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                    gr.Examples(EXAMPLES, inputs=question, label="Examples")
+                    with gr.Accordion("Filters and answerer (apply to the next question)", open=False):
+                        hint = "Empty: no restriction."
+                        cats = gr.Dropdown(choices["categories"], multiselect=True, label="Category", info=hint)
+                        juris = gr.Dropdown(choices["jurisdictions"], multiselect=True, label="Jurisdiction", info=hint)
+                        docs = gr.Dropdown(choices["documents"], multiselect=True, label="Documents", info=hint)
+                        choice = gr.Radio(service.answerer_choices(), value="extractive", label="Answerer",
+                                          elem_classes=[] if llm_ok else ["cq-llm-off"])
+                        if not llm_ok:
+                            gr.Markdown(f"<small>The local LLM is off: its model file <code>"
+                                        f"{render.esc(service.settings.model_path)}</code> is missing. Run "
+                                        "<code>make llm</code> to download it, then restart.</small>")
+                    with gr.Group(visible=False) as actions:  # hidden until there is an answer to act on
+                        with gr.Row():
+                            up = gr.Button("Helpful", size="sm")
+                            down = gr.Button("Not helpful", size="sm")
+                            export_btn = gr.Button("Export evidence pack", size="sm")
+                            clear = gr.Button("New conversation", size="sm")
+                        comment = gr.Textbox(label="Comment on the last answer (optional, sent with Helpful / "
+                                             "Not helpful)", lines=1)
+                    status = gr.Markdown()
+                    with gr.Row(visible=False) as files_row:
+                        md_file = gr.File(label="evidence.md")
+                        json_file = gr.File(label="evidence.json")
+                with gr.Column(scale=2, elem_id="sources"):
+                    panel = gr.HTML(sources(None), elem_id="sources-panel")
+        with gr.Tab("Corpus"):
+            corpus = gr.HTML(render.corpus_html(corpus_rows(service.settings)))
+            reload_btn = gr.Button("Reload the index and this list", size="sm")
+
+        outputs = {"chat": chatbot, "transcript": transcript, "panel": panel, "asked": asked, "answer": answer_json,
+                   "question": question, "actions": actions, "files": files_row, "status": status}
+        gr.on([question.submit, ask_btn.click], respond, [question, transcript, asked, cats, juris, docs, choice],
+              [outputs[n] for n in CHAT_OUTPUTS],
+              api_visibility="private", concurrency_id="answer")
+        export_btn.click(export, answer_json, [md_file, json_file], api_name="export").success(
+            lambda: gr.Row(visible=True), None, files_row, api_visibility="private")
+        up.click(give("up"), [answer_json, comment], [status, comment], api_visibility="private")
+        down.click(give("down"), [answer_json, comment], [status, comment], api_visibility="private")
+        # The chatbot's own trash icon must forget the conversation too, or follow-ups would use stale history.
+        gr.on([clear.click, chatbot.clear],
+              lambda: ([], [], [], sources(None), "", "", gr.Row(visible=False), gr.Group(visible=False)), None,
+              [chatbot, transcript, asked, panel, answer_json, status, files_row, actions], api_visibility="private")
+        reload_btn.click(reload_corpus, None, [corpus, cats, juris, docs], api_visibility="private")
+        gr.api(ask_api, api_name="ask", concurrency_id="answer")
+        gr.api(feedback_api, api_name="feedback")
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=256)
+    return demo
 
 
 def _gradio_user(app: FastAPI, request: Request) -> str | None:
@@ -256,3 +396,19 @@ def create_app(settings: Settings, auth: list[tuple[str, str]] | None = None,
     gr.mount_gradio_app(app, demo, path="/", auth=auth or None, ssr_mode=False, theme=theme, css=render.CSS,
                         footer_links=["api"], auth_message="Carbon Policy Assistant: log in to ask questions.")
     return app, service
+
+
+def run_in_thread(app: FastAPI, host: str = "127.0.0.1", port: int = 0):
+    """Serve the app with uvicorn on a background thread (tests, benchmarks); (server, base URL)."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True, name="carbonqa-web")
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the web server did not start on {host}:{port}")
+        time.sleep(0.05)
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    return server, f"http://{host}:{bound}"

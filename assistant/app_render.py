@@ -103,7 +103,8 @@ def source_card(c: dict, passage: dict | None, servable: bool) -> str:
         f"<div class='cq-head'><span class='cq-n'>[{int(c['n'])}]</span> "
         f"<span class='cq-title'>{esc(c['title'] or c['doc_id'])}</span>{version}</div>"
         f"<div class='cq-meta'><span class='cq-page'>{where}</span> · <span class='cq-doc'>{esc(c['doc_id'])}</span>"
-        f" · score {float(c.get('score', 0)):.3f}</div>{section}"
+        f" · <span title='How well this sentence matches the question (higher is closer)'>"
+        f"relevance {float(c.get('score', 0)):.2f}</span></div>{section}"
         f"<blockquote class='cq-quote'>{body}</blockquote>{link}</div>"
     )
 
@@ -125,7 +126,8 @@ def sources_html(ans: dict | None, servable: set[str], titles: dict[str, str], u
     return (
         "<div class='cq-sources cq-abstain'>"
         "<div class='cq-banner'><b>Not in the corpus.</b> No passage in the searched documents states this, "
-        "so no answer is given. The nearest passages are shown below so you can check.</div>"
+        "so no answer is given. The nearest passages are shown below so you can check; official documents "
+        "that are listed but not bundled are in the Corpus tab.</div>"
         f"{flt_html}<h4>Nearest passages</h4>{cards or '<p>No passage came close.</p>'}"
         f"<details><summary>Documents searched ({len(searched)})</summary><ul>{items}</ul></details></div>"
     )
@@ -174,3 +176,8 @@ CSS = """
 .cq-st-failed{color:#b00020}.cq-st-ingested{color:#1b7f3b}
 .cq-llm-off label:nth-of-type(2){opacity:.45;pointer-events:none}
 """
+
+
+def status_html(text: str) -> str:
+    """A one-line progress note for the sources panel while an answer is being produced."""
+    return f"<div class='cq-empty'>{esc(text)}</div>"

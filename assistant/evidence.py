@@ -7,6 +7,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from ingest.errors import CarbonQAError
 from ingest.settings import Settings
 
 _FEEDBACK_LOCK = threading.Lock()  # many queue workers may append at once; keep lines whole
@@ -16,6 +17,19 @@ VERDICTS = ("up", "down")
 def _now() -> str:
     """UTC time in ISO 8601, to the second."""
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def load_answer(answer_json: str) -> dict:
+    """Parse an answer JSON (as /ask returns it); a clear error when there is none yet."""
+    if not answer_json or not str(answer_json).strip():
+        raise CarbonQAError("there is no answer yet: ask a question first")
+    try:
+        ans = json.loads(answer_json) if isinstance(answer_json, str) else dict(answer_json)
+    except (ValueError, TypeError):
+        raise CarbonQAError("the answer is not valid JSON (pass what /ask returned)") from None
+    if not isinstance(ans, dict) or "question" not in ans or "answer" not in ans:
+        raise CarbonQAError("the answer JSON lacks 'question' and 'answer' (pass what /ask returned)")
+    return ans
 
 
 def evidence_pack(ans: dict, sha_by_doc: dict[str, str], settings: Settings) -> dict:
@@ -76,8 +90,8 @@ def write_pack(pack: dict, out_dir: Path | None = None) -> tuple[Path, Path]:
     return md, js
 
 
-def append_feedback(settings: Settings, ans: dict, verdict: str, comment: str = "") -> dict:
-    """Append one thumbs-up/down row to data_dir/feedback.jsonl and return it."""
+def append_feedback(path: Path, settings: Settings, ans: dict, verdict: str, comment: str = "") -> dict:
+    """Append one thumbs-up/down row to the feedback JSONL (data_dir/feedback.jsonl) and return it."""
     if verdict not in VERDICTS:
         raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
     row = {
@@ -87,7 +101,6 @@ def append_feedback(settings: Settings, ans: dict, verdict: str, comment: str = 
         "abstained": bool(ans.get("abstained")),
         "citations": [{"document": c["doc_id"], "page": c["page"]} for c in ans.get("citations", [])],
     }
-    path = settings.data_dir / "feedback.jsonl"
     with _FEEDBACK_LOCK:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "a", encoding="utf-8") as fh:

@@ -57,6 +57,19 @@ class ExtractiveAnswerer:
         out.sort(key=lambda x: -x[0])
         return out
 
+    def missing_terms(self, question: str, passages: list[Passage]) -> float:
+        """IDF-weighted share of the question's terms that appear in none of the passages."""
+        terms = content_words(question)
+        if not terms:
+            return 0.0
+        present: set[str] = set()
+        for p in passages:
+            present.update(tokenize(f"{p.title} {p.section} {p.text}"))
+        top = max(self.idf.values(), default=1.0)
+        weights = {t: self.idf.get(t, top) for t in terms}
+        total = sum(weights.values()) or 1.0
+        return sum(w for t, w in weights.items() if t not in present) / total
+
     def select(self, scored: list[tuple[float, Sentence]], must_cover: list[list[str]] | None = None) -> list[tuple[float, Sentence]]:
         """The best sentence, then close runners-up that add something, one per named family first."""
         if not scored:

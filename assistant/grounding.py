@@ -19,15 +19,22 @@ _ABBREV = {"e.g", "i.e", "etc", "no", "nos", "para", "art", "fig", "vol", "p", "
 # A sentence ends at . ! ? (plus closing quotes and any citation markers that follow it),
 # before whitespace and a capital, digit, quote or bullet that starts the next one.
 _END = re.compile(r"[.!?][\"”’)]*((?:\s*\[[^\]\n]{1,20}\])*)\s+(?=[\"“(]?[A-Z0-9•*\-])")
+# Some models put the marker first ("[1] The period is ten years. [2] It may…"): there a
+# marker after a full stop opens the next sentence instead of closing this one.
+_END_LEADING = re.compile(r"[.!?][\"”’)]*\s+(?=[\"“(]?[A-Z0-9•*\-\[])")
+_LEADS = re.compile(r"\s*\[[^\]\n]{1,20}\]\s*[\"“(]?[A-Za-z0-9]")
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
+# Share of an uncited sentence's tokens that must occur in one passage sentence to adopt it.
+QUOTE_OVERLAP = 0.85
 
 _UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
 _TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
 _WORD_VALUE = {w: i for i, w in enumerate(_UNITS)} | {w: 20 + 10 * i for i, w in enumerate(_TENS)}
 _SCALE = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
 _MONTHS = "january february march april may june july august september october november december".split()
+# Digits glued to letters (CO2, Tool01) are names, not quantities; a "v" prefix is a version.
 _NUMBER = re.compile(
-    r"(?<![\w.])(\d{1,3}(?:[,\u00a0\u202f ]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)*)(?:st|nd|rd|th)?"
+    r"(?<![\d.])(?<![A-UW-Za-uw-z_])(\d{1,3}(?:[,\u00a0\u202f ]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)*)(?:st|nd|rd|th)?"
     r"(?:\s*(hundred|thousand|million|billion)\b)?",
     re.I,
 )
@@ -36,7 +43,7 @@ _WORDS = re.compile(
     r"(?:\s+(hundred|thousand|million|billion)\b)?",
     re.I,
 )
-_MONTH = re.compile(r"\b(" + "|".join(m[:3] for m in _MONTHS) + r")[a-z]*\.?(?=\s|$|,)", re.I)
+_MONTH = re.compile(r"\b(" + "|".join(_MONTHS) + r"|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\b\.?", re.I)
 
 
 @dataclass
@@ -62,9 +69,10 @@ def split_answer(text: str) -> list[str]:
         if not line:
             continue
         start = 0
-        for m in _END.finditer(line):
-            word = re.search(r"(\w+)$", line[start: m.start()])
-            if word and word.group(1).lower() in _ABBREV:
+        ends = _END_LEADING if _LEADS.match(line) and _MARK.match(line.lstrip()) else _END
+        for m in ends.finditer(line):
+            word = re.search(r"([\w.]+)$", line[start: m.start()])
+            if word and word.group(1).strip(".").lower() in _ABBREV:
                 continue
             out.append(line[start: m.end()].strip())
             start = m.end()
@@ -102,7 +110,7 @@ def _canonical(raw: str) -> str:
         value = Decimal(raw)
     except InvalidOperation:
         return raw
-    return format(value.normalize(), "f") if value == value.to_integral_value() else format(value.normalize(), "f")
+    return format(value.normalize(), "f")
 
 
 def _scaled(raw: str, scale: str | None) -> str:
@@ -142,11 +150,11 @@ def numbers(text: str, generous: bool = False) -> set[str]:
             value, scale = _WORD_VALUE[m.group(3).lower()], m.group(4)
         found.add(_scaled(str(value), scale))
     for m in _MONTH.finditer(text):
-        word = m.group(0).lower()
-        # "may" is a verb far more often than a month; only count it next to a number.
-        if word.startswith("may") and not re.search(r"\d", text[max(0, m.start() - 4): m.end() + 6]):
+        name = m.group(1).lower()
+        # "may" is a verb far more often than a month: count it only right next to a number.
+        if name == "may" and not (re.match(r"\s+\d", text[m.end():]) or re.search(r"\d\s+$", text[: m.start()])):
             continue
-        found.add(f"month:{[x[:3] for x in _MONTHS].index(m.group(1).lower()[:3]) + 1}")
+        found.add(f"month:{[x[:3] for x in _MONTHS].index(name[:3]) + 1}")
     if generous:
         for m in re.finditer(r"\b\d{4}-(\d{2})-\d{2}\b", text):
             found.add(f"month:{int(m.group(1))}")
@@ -173,19 +181,44 @@ def best_sentence(answer_sentence: str, passage: Passage) -> tuple[float, Senten
     return max(((_overlap(plain, s.text), s) for s in cands), key=lambda x: x[0])
 
 
-def ground(text: str, passages: list[Passage]) -> Grounded:
-    """Check a generated answer against the numbered passages it was given ([1] = passages[0])."""
+def _adopt(sent: str, near: list[int], passages: list[Passage]) -> int | None:
+    """The passage among `near` that an uncited sentence quotes almost word for word, if any."""
+    if len(set(tokenize(_MARK.sub(" ", sent)))) < 4:
+        return None
+    for n in near:
+        hit = best_sentence(sent, passages[n - 1])
+        if hit and hit[0] >= QUOTE_OVERLAP:
+            return n
+    return None
+
+
+def ground(text: str, passages: list[Passage], adopt_quotes: bool = True) -> Grounded:
+    """Check a generated answer against the numbered passages it was given ([1] = passages[0]).
+
+    With adopt_quotes, an uncited sentence that is a near-verbatim quote of a passage cited by
+    the nearest cited sentence keeps that citation (with a warning): small models copy two or
+    three sentences of one passage and mark only the last, and the quote itself is the proof.
+    """
     k = len(passages)
     kept: list[tuple[str, list[int]]] = []
     unsupported: list[str] = []
     warnings: list[str] = []
     seen: set[str] = set()
-    for sent in split_answer(text):
+    sents = split_answer(text)
+    cited_by = [[n for n in markers(s) if 1 <= n <= k] for s in sents]
+    for i, sent in enumerate(sents):
         cited = markers(sent)
-        valid = [n for n in cited if 1 <= n <= k]
+        valid = cited_by[i]
         if len(valid) < len(cited):
             bad = ", ".join(f"[{n}]" for n in cited if n not in valid)
             warnings.append(f"removed citation {bad}: only {k} passage(s) were given")
+        if not valid and adopt_quotes and not cited:
+            after = next((c for c in cited_by[i + 1:] if c), [])
+            before = next((c for c in reversed(cited_by[:i]) if c), [])
+            n = _adopt(sent, after + before, passages)
+            if n is not None:
+                valid = [n]
+                warnings.append(f"an uncited sentence quotes passage [{n}] word for word; cited it: {sent[:60]}")
         if not valid:
             unsupported.append(sent)
             continue
@@ -220,12 +253,8 @@ def ground(text: str, passages: list[Passage]) -> Grounded:
             citations.append(Citation(new, p.doc_id, p.title, p.page_start, p.page_label, p.section, " ".join(p.text.split()), 0.0, p.version, p.id))
     out = []
     for sent, valid in kept:
-        body = _MARK.sub("", sent).rstrip()
+        body = _MARK.sub("", sent).strip()
         body = re.sub(r"\s+([.,;:!?])", r"\1", body)
-        marks = "".join(f"[{order[n]}]" for n in valid)
-        # Markers go before the final full stop, the way the extractive answers are read.
-        if body and body[-1] in ".!?":
-            out.append(f"{body[:-1].rstrip()} {marks}{body[-1]}")
-        else:
-            out.append(f"{body} {marks}")
+        # Markers follow the sentence, as in extractive answers ("… ten years. [1]").
+        out.append(f"{body} " + "".join(f"[{m}]" for m in sorted(order[n] for n in valid)))
     return Grounded(" ".join(out), citations, unsupported, warnings)

@@ -2,24 +2,19 @@
 from __future__ import annotations
 
 import os
+import threading
+from pathlib import Path
+from typing import Any, Iterator
 
-# libgomp reads this once, when llama.cpp's shared library is first loaded: set it before
-# any `import llama_cpp`. Spin-waiting OpenMP threads slow a 2-core machine 10–40x.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models.chat_models import BaseChatModel, generate_from_stream
+from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from pydantic import ConfigDict
 
-import threading  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any, Iterator  # noqa: E402
-
-from langchain_core.callbacks import CallbackManagerForLLMRun  # noqa: E402
-from langchain_core.language_models.chat_models import BaseChatModel, generate_from_stream  # noqa: E402
-from langchain_core.messages import AIMessageChunk, BaseMessage  # noqa: E402
-from langchain_core.outputs import ChatGenerationChunk, ChatResult  # noqa: E402
-from pydantic import ConfigDict  # noqa: E402
-
-from assistant.llm_setup import KNOWN_SHA256, verify  # noqa: E402
-from ingest.errors import CarbonQAError  # noqa: E402
-from ingest.settings import Settings  # noqa: E402
+from assistant.llm_setup import KNOWN_SHA256, verify
+from ingest.errors import CarbonQAError
+from ingest.settings import Settings
 
 PROVIDERS = ("llamacpp", "openai", "ollama")
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
@@ -31,13 +26,54 @@ class LLMUnavailable(CarbonQAError):
     """The LLM provider cannot be reached, timed out or cannot load its model; extractive can stand in."""
 
 
+def _llama_cpp():
+    """The llama_cpp package, imported with OpenMP threads that sleep rather than spin."""
+    # libgomp reads this once, when llama.cpp's library loads, so it must be set before the
+    # first import. Spin-waiting threads slow a 2-core machine shared with other work 10-40x.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    import llama_cpp
+
+    return llama_cpp
+
+
+def avoid_amx_fault() -> bool:
+    """On AMX CPUs, make llama.cpp skip its AMX/repack weight buffers; True when applied.
+
+    llama.cpp's AMX matmul builds an invalid tile config and dies with a general protection
+    fault on the first batched decode (ggml-org/llama.cpp#20824, fix pending in #26954);
+    this machine's Xeon reproduces it with both Qwen and SmolLM2. Llama() has no argument
+    for llama_model_params.use_extra_bufts, so the default-params factory is wrapped,
+    once per process. Costs the repacked kernels; plain CPU kernels are used instead.
+    """
+    try:
+        if "amx_int8" not in Path("/proc/cpuinfo").read_text():
+            return False
+    except OSError:
+        return False
+    C = _llama_cpp().llama_cpp
+
+    if getattr(C.llama_model_default_params, "_carbonqa", False):
+        return True
+    default = C.llama_model_default_params
+
+    def params():
+        """llama.cpp's default model parameters, without the extra weight buffers."""
+        p = default()
+        p.use_extra_bufts = False
+        return p
+
+    params._carbonqa = True  # type: ignore[attr-defined]
+    C.llama_model_default_params = params
+    return True
+
+
 def load_llama(path: Path, n_ctx: int, n_threads: int) -> tuple[Any, threading.Lock]:
     """One llama.cpp model per (file, context, threads) per process, with the lock that serialises it."""
     key = (str(path.resolve()), n_ctx, n_threads)
     with _LOAD_LOCK:
         if key not in _LOADED:
-            from llama_cpp import Llama
-
+            Llama = _llama_cpp().Llama
+            avoid_amx_fault()
             try:
                 llama = Llama(
                     str(path), n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
@@ -189,7 +225,11 @@ def unavailable(provider: str, where: str, exc: BaseException) -> LLMUnavailable
     else:
         what = "unreachable"
     detail = text.splitlines()[0] if text else type(exc).__name__
-    # openai says only "Connection error."; the reason (refused, DNS…) is on the cause.
-    if exc.__cause__ is not None and str(exc.__cause__).strip():
-        detail += f" ({str(exc.__cause__).strip().splitlines()[0]})"
+    # openai says only "Connection error."; the reason (refused, DNS…) is at the chain's root.
+    root, depth = exc, 0
+    while (root.__cause__ or root.__context__) is not None and depth < 8:
+        root, depth = root.__cause__ or root.__context__, depth + 1
+    reason = str(root).strip().splitlines()[0] if str(root).strip() else ""
+    if reason and reason not in detail:
+        detail += f" ({reason})"
     return LLMUnavailable(f"LLM provider {provider} at {where} {what}: {detail}")

@@ -170,8 +170,10 @@ class CorpusPages:
     and extraction schema under data_dir/eval-pages; `pages` may also be given directly (tests).
     """
 
-    def __init__(self, settings: Settings | None = None, pages: dict[str, list[tuple[str, str]]] | None = None):
+    def __init__(self, settings: Settings | None = None, pages: dict[str, list[tuple[str, str]]] | None = None,
+                 cache_dir: Path | None = None):
         self.settings = settings
+        self.cache_dir = cache_dir or (settings.data_dir / "eval-pages" if settings is not None else None)
         self._pages: dict[str, list[tuple[str, str]]] = dict(pages or {})
         self._files: dict[str, tuple[Path, str | None]] = {}
         if settings is not None:
@@ -213,7 +215,7 @@ class CorpusPages:
         path, sha = self._files[doc]
         sha = sha or file_sha256(path)
         key = f"{sha[:16]}-s{INDEX_SCHEMA}-pypdf{pypdf.__version__}"
-        cache = self.settings.data_dir / "eval-pages" / f"{doc}-{key}.json.gz"
+        cache = self.cache_dir / f"{doc}-{key}.json.gz"
         if cache.exists():
             try:
                 return [tuple(p) for p in json.loads(gzip.decompress(cache.read_bytes()))]

@@ -86,6 +86,7 @@ def chunk_document(
         else:
             units.append((span[0], span[1], n))
     heading_at = set(sec_offsets)
+    skipped_at = sorted(starts[p] for p in skip_pages if p < len(starts))  # a chunk never spans these
     chunks: list[Chunk] = []
     cur: list[tuple[int, int, int]] = []
 
@@ -96,6 +97,7 @@ def chunk_document(
     for unit in units:
         size = sum(u[2] for u in cur)
         hard = unit[0] in heading_at and size >= 48 and not _is_provision(sections, sec_offsets, unit[0])
+        hard = hard or bool(cur and any(cur[-1][1] <= s < unit[0] for s in skipped_at))
         if cur and (size + unit[2] > max_tokens or hard):
             flush()
             keep: list[tuple[int, int, int]] = []

@@ -109,8 +109,8 @@ def ingest(
             raise CarbonQAError(f"unknown document id(s): {', '.join(unknown)}")
         entries = [e for e in entries if e.id in only]
     store = Store(settings)
-    if force:
-        store.reset()
+    if force and not (only or paths):
+        store.reset()  # a full rebuild; with --only or paths, force re-ingests just those documents
     store.check_settings()
     registry = store.registry()
     report = IngestReport()
@@ -140,7 +140,8 @@ def ingest(
             if sha in seen_sha:
                 raise DocumentError(str(path), f"duplicate file: same content as '{seen_sha[sha]}'")
             seen_sha[sha] = entry.id
-            if rec.get("sha256") == sha and rec.get("index_digest") == settings.index_digest and not rec.get("error"):
+            if (not force and rec.get("sha256") == sha and rec.get("index_digest") == settings.index_digest
+                    and not rec.get("error")):
                 store.collect_garbage(entry.id, sha)  # finish any swap a crash interrupted
                 report.results.append(DocResult(entry.id, "skipped", rec.get("pages", 0), rec.get("chunks", 0)))
                 continue

@@ -5,6 +5,7 @@ import json
 from collections import Counter
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from assistant.cli.config import EXIT_FAILED, cli_errors, console, err_console, load_settings
@@ -97,7 +98,7 @@ def _print_rows(rows: list[dict]) -> None:
             note = f"{r['availability']}" + (f"; {note}" if note else "")
         style = _STYLE.get(r["status"], "")
         table.add_row(r["id"], f"[{style}]{r['status']}[/{style}]" if style else r["status"], r["category"],
-                      r["version"], str(r["pages"] or ""), str(r["chunks"] or ""), note)
+                      r["version"], str(r["pages"] or ""), str(r["chunks"] or ""), escape(note))
     console.print(table)
     counts = Counter(r["status"] for r in rows)
     console.print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) +
@@ -142,9 +143,9 @@ def register(app: typer.Typer) -> None:
             results = fetch_documents(settings, ids or None, force=force, on_progress=on_progress)
         for r in results:
             if r.status == "failed":
-                err_console.print(f"[red]{r.line()}[/red]", highlight=False, soft_wrap=True)
+                err_console.print(f"[red]{escape(r.line())}[/red]", highlight=False, soft_wrap=True)
             else:
-                console.print(r.line(), highlight=False, soft_wrap=True)
+                console.print(escape(r.line()), highlight=False, soft_wrap=True)
         got = sum(r.status == "downloaded" for r in results)
         failed = sum(r.status == "failed" for r in results)
         console.print(f"{got} downloaded, {failed} failed, {len(results) - got - failed} other"

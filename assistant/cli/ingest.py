@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from assistant.cli.config import EXIT_FAILED, cli_errors, console, err_console, load_settings
@@ -37,14 +38,14 @@ def print_report(report) -> None:
     console.print(
         f"ingested {t['documents']} documents ({t['pages']} pages, {t['chunks']} chunks) in {t['seconds']:.1f} s"
         f" = {t['pages_per_second']} pages/s; {skipped} unchanged, {len(report.failed)} failed",
-        highlight=False,
+        highlight=False, soft_wrap=True,
     )
     missing = [r.doc_id for r in report.results if r.status == "missing"]
     if missing:
         console.print(f"[dim]{len(missing)} listed documents are not on disk; "
                       "`carbonqa corpus fetch` downloads those with a source_url[/dim]")
     for r in report.failed:
-        err_console.print(f"[red]failed:[/red] {r.error}", highlight=False, soft_wrap=True)
+        err_console.print(f"[red]failed:[/red] {escape(r.error)}", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -56,7 +57,7 @@ def register(app: typer.Typer) -> None:
         paths: list[Path] = typer.Argument(
             None, metavar="[PATH]...", help="Ad-hoc files to add (ids come from file names); default: the manifest."),
         only: list[str] = typer.Option(None, "--only", metavar="ID", help="Only these documents (repeat or comma-separate)."),
-        force: bool = typer.Option(False, "--force", help="Rebuild: drop the index and ingest everything again."),
+        force: bool = typer.Option(False, "--force", help="Re-ingest unchanged documents too; with no --only or PATH, drop and rebuild the whole index."),
     ) -> None:
         """Extract, chunk, embed and store new or changed documents; unchanged ones are skipped."""
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

@@ -1,0 +1,295 @@
+"""The chat app over HTTP: the named API (/ask, /export, /feedback), the /pdf route, escaping, load."""
+from __future__ import annotations
+
+import http.client
+import json
+import statistics
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+import pytest
+
+from assistant import app_render as render
+from assistant.cli.chat import is_loopback, parse_auth
+from ingest.errors import CarbonQAError
+
+OUT_OF_CORPUS = "What is the penalty per tonne under India's CCTS compliance procedure?"
+GLOSSARY = "cdm-glossary-of-terms-v11.0-2022"
+TOOL07 = "cdm-tool07-grid-emission-factor-v07.0-2018"
+ICRA = "icra-jcm-india-japan-2026"
+
+
+@pytest.fixture(scope="session")
+def app_settings(indexed_settings):
+    """The shared real-corpus index from conftest (read-only)."""
+    return indexed_settings
+
+
+@pytest.fixture(scope="session")
+def served(app_settings, tmp_path_factory):
+    """The app on a free loopback port, in-process: (base URL, ChatService)."""
+    from assistant.app import create_app, run_in_thread
+
+    web, service = create_app(app_settings)
+    # Feedback goes to a temp file: the shared index's data_dir is read-only for tests.
+    service.feedback_path = tmp_path_factory.mktemp("feedback") / "feedback.jsonl"
+    server, url = run_in_thread(web)
+    yield url, service
+    server.should_exit = True
+
+
+@pytest.fixture(scope="session")
+def client(served):
+    """A gradio_client connected to the app."""
+    from gradio_client import Client
+
+    return Client(served[0] + "/", verbose=False)
+
+
+def ask(client, question, history=(), categories=(), jurisdictions=(), documents=(), answerer="extractive") -> dict:
+    """Call the /ask endpoint."""
+    return client.predict(question, json.dumps(list(history)), list(categories), list(jurisdictions),
+                          list(documents), answerer, api_name="/ask")
+
+
+pytestmark = pytest.mark.slow
+
+
+def test_ask_returns_answer_with_citations(client):
+    ans = ask(client, "What are the steps of the CDM additionality tool (TOOL01)?")
+    assert not ans["abstained"]
+    assert ans["citations"], ans
+    c = ans["citations"][0]
+    assert c["quote"] and c["page"] >= 1 and c["title"]
+    assert "[1]" in ans["answer"]
+    assert ans["answerer"] == "extractive" and ans["settings_digest"]
+
+
+def test_document_filter_limits_citations(client):
+    ans = ask(client, "What is additionality?", documents=[GLOSSARY])
+    assert ans["citations"]
+    assert {c["doc_id"] for c in ans["citations"]} == {GLOSSARY}
+    assert ans["filters"] == {"doc_ids": [GLOSSARY]}
+    assert ans["searched_documents"] == [GLOSSARY]
+
+
+def test_category_filter(client, served):
+    ans = ask(client, "What is additionality?", categories=["methodology"])
+    allowed = {d for d, r in served[1].documents().items() if r.get("category") == "methodology"}
+    assert ans["citations"] and {c["doc_id"] for c in ans["citations"]} <= allowed
+
+
+def test_abstains_out_of_corpus(client):
+    ans = ask(client, OUT_OF_CORPUS)
+    assert ans["abstained"], ans["answer"]
+    assert ans["searched_documents"], "an abstention says which documents were searched"
+    assert "does not answer" in ans["answer"]
+
+
+def test_follow_up_uses_earlier_questions(client):
+    first = "What default OM/BM weights does TOOL07 prescribe for wind and solar projects?"
+    ans = ask(client, "And for other project types in their second crediting period?", history=[first])
+    assert ans["standalone_question"] != ans["question"]
+    assert any(c["doc_id"] == TOOL07 for c in ans["citations"]), ans["citations"]
+
+
+def test_bad_filter_and_answerer_are_clear_errors(client, served):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="unknown document"):
+        ask(client, "What is additionality?", documents=["no-such-doc"])
+    with pytest.raises(AppError, match="unknown answerer"):
+        ask(client, "What is additionality?", answerer="magic")
+    with pytest.raises(AppError, match="empty"):
+        ask(client, "   ")
+    if not served[1].local_llm_available():
+        with pytest.raises(AppError, match="make llm"):
+            ask(client, "What is additionality?", answerer="llm-local")
+
+
+def test_export_evidence_pack(client, served):
+    ans = ask(client, "How does the CDM glossary define additionality?", documents=[GLOSSARY])
+    md_path, json_path = client.predict(json.dumps(ans), api_name="/export")
+    pack = json.loads(Path(json_path).read_text(encoding="utf-8"))
+    assert pack["question"] == ans["question"] and pack["answer"] == ans["answer"]
+    manifest = served[1].manifest()
+    assert pack["citations"]
+    for c in pack["citations"]:
+        assert {"document", "version", "sha256", "page", "section", "quote"} <= set(c)
+        assert c["sha256"] == manifest[c["document"]].sha256
+        assert c["version"] == manifest[c["document"]].version
+    assert pack["settings"]["digest"] == ans["settings_digest"]
+    assert pack["settings"]["answerer"] == "extractive"
+    assert pack["time"].endswith("+00:00")
+    md = Path(md_path).read_text(encoding="utf-8")
+    assert ans["question"] in md and pack["citations"][0]["quote"] in md and pack["citations"][0]["sha256"] in md
+
+
+def test_export_without_answer_is_an_error(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="no answer yet"):
+        client.predict("", api_name="/export")
+
+
+def test_feedback_appends_jsonl(client, served):
+    ans = ask(client, "When does ICRA expect trading under India's CCTS to begin?")
+    path = served[1].feedback_path
+    before = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    row = client.predict(json.dumps(ans), "down", "quote is fine but cite the date", api_name="/feedback")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(before) + 1
+    saved = json.loads(lines[-1])
+    assert saved == row
+    assert saved["question"] == ans["question"] and saved["answer"] == ans["answer"]
+    assert saved["verdict"] == "down" and saved["comment"] == "quote is fine but cite the date"
+    assert saved["settings_digest"] == ans["settings_digest"] and saved["time"]
+
+
+def test_feedback_rejects_unknown_verdict(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="verdict"):
+        client.predict(json.dumps({"question": "q", "answer": "a"}), "meh", "", api_name="/feedback")
+
+
+def test_pdf_route_serves_manifest_documents(served):
+    url, _ = served
+    r = httpx.get(f"{url}/pdf/{GLOSSARY}")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    assert r.content.startswith(b"%PDF")
+    t = httpx.get(f"{url}/pdf/{ICRA}")
+    assert t.status_code == 200 and t.headers["content-type"].startswith("text/plain")
+    assert t.headers["x-content-type-options"] == "nosniff"
+
+
+def _raw_status(url: str, target: str) -> int:
+    """GET with the request target sent byte for byte (httpx would normalise '../' away)."""
+    u = urlparse(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    try:
+        conn.request("GET", target)
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("target", [
+    "/pdf/../manifest.yaml", "/pdf/../../etc/passwd", "/pdf/..%2fmanifest.yaml", "/pdf/%2e%2e%2fmanifest.yaml",
+    "/pdf/%2e%2e%2f%2e%2e%2fetc%2fpasswd", "/pdf/%252e%252e%252fmanifest.yaml", "/pdf//etc/passwd",
+    "/pdf/%2Fetc%2Fpasswd", "/pdf/no-such-document", "/pdf/manifest.yaml", "/pdf/SOURCES.md", "/pdf/",
+    f"/pdf/{GLOSSARY}/../../manifest.yaml", f"/pdf/{GLOSSARY}%00.pdf", "/pdf/fetched",
+])
+def test_pdf_route_rejects_traversal_and_unknown_ids(served, target):
+    url, _ = served
+    assert _raw_status(url, target) == 404
+    assert httpx.get(url + target).status_code == 404
+
+
+def test_auth_protects_ui_api_and_pdf(app_settings, served):
+    from gradio_client import Client
+
+    from assistant.app import create_app, run_in_thread
+
+    web, _ = create_app(app_settings, auth=[("alice", "s3cret")], service=served[1], warm=False)
+    server, url = run_in_thread(web)
+    try:
+        assert httpx.get(f"{url}/pdf/{GLOSSARY}").status_code == 401
+        with pytest.raises(Exception):
+            Client(url + "/", verbose=False)
+        with httpx.Client(base_url=url) as web_client:
+            assert web_client.post("/login", data={"username": "alice", "password": "nope"}).status_code >= 400
+            assert web_client.post("/login", data={"username": "alice", "password": "s3cret"}).status_code == 200
+            assert web_client.get(f"/pdf/{GLOSSARY}").status_code == 200
+        ans = ask(Client(url + "/", auth=("alice", "s3cret"), verbose=False), "What is a DOE in the CDM?")
+        assert ans["citations"]
+    finally:
+        server.should_exit = True
+
+
+def test_parse_auth_and_loopback():
+    assert parse_auth(["a:b"], "c:d:e, f:g") == [("a", "b"), ("c", "d:e"), ("f", "g")]
+    assert parse_auth([], None) == []
+    with pytest.raises(CarbonQAError, match="user:password"):
+        parse_auth(["nopassword"])
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and not is_loopback("0.0.0.0")
+
+
+def test_source_card_escapes_and_highlights():
+    passage = {"id": "p1", "text": "Before <b>bold</b> the quote & <script>alert(1)</script> after."}
+    cit = {"n": 1, "doc_id": "d<1>", "title": "T <img src=x onerror=alert(1)>", "page": 5, "page_label": "iii",
+           "section": "2 <i>Scope</i>", "quote": "the quote & <script>alert(1)</script>", "score": 0.5,
+           "version": "1.0", "passage_id": "p1"}
+    html = render.source_card(cit, passage, servable=True)
+    assert "<script>" not in html and "<img" not in html and "<b>" not in html and "<i>" not in html
+    assert "<mark>the quote &amp; &lt;script&gt;alert(1)&lt;/script&gt;</mark>" in html
+    assert "Before &lt;b&gt;bold&lt;/b&gt; " in html
+    assert "page 5 (printed iii)" in html and "/pdf/d%3C1%3E#page=5" in html
+
+
+def test_markdown_bubble_escapes_markup():
+    text = render.md_text("<img src=x onerror=alert(1)> *not italic* [link](javascript:x) # not a heading")
+    assert "<img" not in text and "&lt;img" in text
+    assert "\\*not italic\\*" in text and "\\[link\\]\\(javascript:x\\)" in text
+
+
+def test_load_sixteen_concurrent_users(served):
+    from gradio_client import Client
+
+    questions = [json.loads(line)["question"] for line in Path("evals/questions/ci.jsonl").read_text().splitlines()]
+    questions = (questions * 2)[:16]
+    assert len(set(questions)) >= 8
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def one(q: str) -> tuple[float, dict | None]:
+        t = time.perf_counter()
+        try:
+            ans = ask(Client(served[0] + "/", verbose=False), q)
+        except Exception as exc:  # collected and asserted below, so one failure does not hide the rest
+            with lock:
+                errors.append(f"{q[:40]}: {exc}")
+            return time.perf_counter() - t, None
+        return time.perf_counter() - t, ans
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(one, questions))
+    wall = time.perf_counter() - start
+    assert not errors, errors
+    answers = [a for _, a in results]
+    assert all(a and (a["citations"]) for a in answers), [a["question"] for a in answers if not a["citations"]]
+    lat = sorted(t for t, _ in results)
+    p95 = lat[min(len(lat) - 1, int(round(0.95 * len(lat))) - 1)]
+    print(f"\nload: 16 concurrent users, {wall:.1f} s wall, {16 / wall:.2f} answers/s, "
+          f"p50 {statistics.median(lat):.2f} s, p95 {p95:.2f} s, max {lat[-1]:.2f} s")
+
+
+def test_stream_extractive_sentences_then_llm_tokens(served):
+    """The UI's stream: extractive answers grow one cited sentence at a time; LLM answers token by token."""
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    from assistant.llm_answer import LLMAnswerer
+
+    service = served[1]
+    steps = list(service.stream("What are the steps of the CDM additionality tool (TOOL01)?", [], [], [], [], "extractive"))
+    final = steps[-1][1]
+    assert [n for _, _, n in steps] == list(range(1, len(final["citations"]) + 1))
+    assert steps[-1][0] == final["answer"]
+
+    reply = "A designated operational entity validates and verifies CDM projects. [1]"
+    fake = GenericFakeChatModel(messages=iter([AIMessage(content=reply)]))
+    provider = service.endpoint_provider()
+    service.assistant._llm[provider] = LLMAnswerer(service.settings, provider, model=fake)
+    try:
+        steps = list(service.stream("What is a DOE in the CDM?", [], [], [], [GLOSSARY], "llm-endpoint"))
+    finally:
+        service.assistant._llm.pop(provider, None)
+    partial = [text for text, ans, _ in steps if ans is None]
+    assert len(partial) > 2 and partial[-1] == reply and partial[0] != partial[-1]
+    assert steps[-1][1]["answerer"] == f"llm:{provider}"

@@ -1,0 +1,143 @@
+"""Chunks: offsets into the document text, pages, sections, token bounds and stable ids."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from helpers_pdf import DEFINITION, make_long_pdf, make_rules_pdf
+from ingest.chunking import chunk_document, load_tokenizer
+from ingest.clean import clean_pages
+from ingest.embed import resolve_model_dir
+from ingest.manifest import file_sha256
+from ingest.models import DocText
+from ingest.pdf import extract_raw
+from ingest.structure import find_sections
+
+MODEL_WINDOW = 256
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return load_tokenizer(str(resolve_model_dir("all-MiniLM-L6-v2")))
+
+
+def _chunks(path, tokenizer, max_tokens=200, overlap=40):
+    raw, labels = extract_raw(path)
+    doc = DocText(clean_pages(raw, labels))
+    sections = find_sections([p.text for p in doc.pages], doc.page_starts())
+    meta = {"doc_id": "doc", "sha256": file_sha256(path), "title": "Doc title", "category": "standard",
+            "jurisdictions": ["India", "Japan"], "issuer": "ACME", "version": "1.0"}
+    return doc, chunk_document(doc, sections, meta, tokenizer, max_tokens, overlap)
+
+
+@pytest.fixture(scope="module")
+def long_doc(tmp_path_factory, tokenizer):
+    path = make_long_pdf(tmp_path_factory.mktemp("long") / "long.pdf", "L", pages=10)
+    return _chunks(path, tokenizer)
+
+
+def test_chunk_text_is_the_document_slice(long_doc):
+    doc, chunks = long_doc
+    assert len(chunks) > 10
+    for c in chunks:
+        assert doc.text[c.char_start:c.char_end] == c.text
+    starts = [c.char_start for c in chunks]
+    assert starts == sorted(starts)
+
+
+def test_chunks_stay_within_the_model_window(long_doc, tokenizer):
+    _, chunks = long_doc
+    for c in chunks:
+        n = len(tokenizer.encode(c.text, add_special_tokens=True).ids)
+        assert n <= MODEL_WINDOW, f"chunk {c.id} has {n} tokens"
+        assert len(tokenizer.encode(c.text, add_special_tokens=False).ids) <= 200 + 2
+
+
+def test_chunks_cover_every_sentence(long_doc):
+    doc, chunks = long_doc
+    covered = set()
+    for c in chunks:
+        covered.update(range(c.char_start, c.char_end))
+    missing = [i for i, ch in enumerate(doc.text) if not ch.isspace() and i not in covered]
+    assert not missing, f"text not in any chunk: {doc.text[missing[0]:missing[0] + 40]!r}"
+
+
+def test_chunk_pages_and_page_marks(long_doc):
+    doc, chunks = long_doc
+    starts = doc.page_starts()
+    for c in chunks:
+        first = max(i for i, s in enumerate(starts) if s <= c.char_start) + 1
+        last = max(i for i, s in enumerate(starts) if s < c.char_end) + 1
+        assert (c.page_start, c.page_end) == (first, last)
+        marks = json.loads(c.page_marks)
+        assert [m[1] for m in marks] == list(range(first, last + 1))
+        for offset, number, _label in marks[1:]:
+            assert c.text[offset:].startswith(doc.pages[number - 1].text[:20])
+
+
+def _at(marks_json: str, pos: int, default: str = "") -> list:
+    """The last mark (page or section) that starts at or before `pos` in the chunk."""
+    marks = [m for m in json.loads(marks_json) if m[0] <= pos]
+    return marks[-1] if marks else [0, default]
+
+
+def test_chunk_metadata(tmp_path, tokenizer):
+    path = make_rules_pdf(tmp_path / "rules.pdf", first_label=5)
+    _, chunks = _chunks(path, tokenizer, max_tokens=60, overlap=0)
+    definition = next(c for c in chunks if DEFINITION in c.text)
+    pos = definition.text.index(DEFINITION)
+    assert _at(definition.page_marks, pos)[1:] == [2, "6"], "physical page 2, printed label 6"
+    assert _at(definition.section_marks, pos, definition.section)[1] == "2 Definitions"
+    provision = next(c for c in chunks if "demonstrate additionality" in c.text)
+    assert provision.section.startswith("3 Requirements > 3.1 General Requirements")
+    meta = provision.metadata()
+    assert meta["doc_id"] == "doc" and meta["title"] == "Doc title" and meta["version"] == "1.0"
+    assert meta["jurisdictions"] == "|India|Japan|"
+    assert "text" not in meta
+    assert all(isinstance(v, (str, int, float, bool)) for v in meta.values()), "Chroma needs flat metadata"
+    assert provision.embed_text().startswith("Doc title > 3 Requirements")
+
+
+def test_section_marks_point_at_headings(long_doc):
+    _, chunks = long_doc
+    seen = 0
+    for c in chunks:
+        for offset, path in json.loads(c.section_marks):
+            assert c.text[offset:].startswith(path.rsplit(" > ", 1)[-1])
+            seen += 1
+    assert seen > 0
+
+
+def test_chunk_ids_are_stable_and_unique(tmp_path, tokenizer):
+    path = make_long_pdf(tmp_path / "a.pdf", "S", pages=4)
+    _, first = _chunks(path, tokenizer)
+    _, second = _chunks(path, tokenizer)
+    assert [c.id for c in first] == [c.id for c in second]
+    assert len({c.id for c in first}) == len(first)
+    other = make_long_pdf(tmp_path / "b.pdf", "T", pages=4)
+    _, third = _chunks(other, tokenizer)
+    assert not {c.id for c in first} & {c.id for c in third}
+
+
+def test_overlap_repeats_the_tail_of_the_previous_chunk(long_doc):
+    _, chunks = long_doc
+    overlapping = sum(1 for a, b in zip(chunks, chunks[1:]) if b.char_start < a.char_end)
+    assert overlapping > 0
+
+
+def test_toc_pages_are_left_out_and_never_spanned(tmp_path, tokenizer):
+    from helpers_pdf import make_pdf, rules_pages
+    from ingest.manifest import adhoc_entry
+    from ingest.pipeline import process_document
+    from ingest.settings import get_settings
+
+    toc = ["Table of Contents"] + [f"{i} Chapter number {i} .................... {i + 2}" for i in range(1, 9)]
+    cover = ["ACME Carbon Rules", "Short cover text before the contents page."]
+    path = make_pdf(tmp_path / "toc.pdf", [cover, toc, *rules_pages("T")])
+    chunks, res = process_document(adhoc_entry(path), path, file_sha256(path), get_settings())
+    assert res.pages == 6 and chunks
+    for c in chunks:
+        assert not (c.page_start <= 2 <= c.page_end), f"chunk {c.page_start}-{c.page_end} spans the contents page"
+        assert "...................." not in c.text
+        assert len(tokenizer.encode(c.text).ids) <= MODEL_WINDOW
