@@ -11,6 +11,7 @@ from typing import Callable
 
 from assistant.extractive import ExtractiveAnswerer, idf_table, nearest
 from assistant.followup import rewrite_followup
+from assistant.llm import LLMUnavailable
 from assistant.models import Answer, Passage
 from assistant.quotes import cite
 from assistant.retrieval import FAMILIES, Filters, HybridSearch
@@ -22,6 +23,7 @@ from ingest.settings import Settings
 
 MAX_QUESTION_CHARS = 2000
 MISSING_WEIGHT = 0.3
+LLM_PASSAGES = 5  # prompt length drives time-to-first-token on a 2-core CPU
 DEFINITION_BONUS = 0.25  # the lookup already matched the exact term, which the definition text omits
 _DEFINE = re.compile(
     r"^(?:what(?:'s| is| are)|define|definition of|meaning of|what does|what do)\s+(?:an?\s+|the\s+)?"
@@ -193,18 +195,26 @@ class Assistant:
         ex = self.extractive()
         warnings: list[str] = []
         unsupported: list[str] = []
+        result = None
+        if answerer == "llm" and passages and support >= self.settings.abstain_threshold:
+            try:
+                result = self.llm(provider).answer(standalone, passages[:LLM_PASSAGES], on_token=on_token)
+            except LLMUnavailable as exc:
+                if not self.settings.llm_fallback:
+                    raise
+                answerer = "extractive"
+                warnings.append(f"{exc}; answered extractively (llm_fallback)")
         if support < self.settings.abstain_threshold or not passages:
             text, cits, abstained = ABSTAIN_TEXT, nearest(passages, scored), True
-        elif answerer == "extractive":
+        elif result is None:
             must = list(fams.values()) if len(fams) >= 2 else None
             chosen = ex.select(scored, must)
             cits = [cite(i + 1, s, sc) for i, (sc, s) in enumerate(chosen)]
             text = " ".join(f"{c.quote} [{c.n}]" for c in cits)
             abstained = False
         else:
-            result = self.llm(provider).answer(standalone, passages, on_token=on_token)
             text, cits, abstained = result.text, result.citations, result.abstained
-            unsupported, warnings = result.unsupported, result.warnings
+            unsupported, warnings = result.unsupported, warnings + result.warnings
             if abstained:
                 text, cits = ABSTAIN_TEXT, nearest(passages, scored)
         if abstained:

@@ -30,10 +30,10 @@ CONCURRENCY = 2  # one question per core; more would only make every answer slow
 STREAM_DELAY_S = 0.06  # pause between extractive sentences so the answer visibly builds up
 # Outputs of the chat event, in order; `emit` in build_blocks fills them by name.
 CHAT_OUTPUTS = ("chat", "transcript", "panel", "asked", "answer", "question", "actions", "files", "status")
-EXAMPLES = [
-    "What are the steps of the CDM additionality tool (TOOL01)?",
-    "What default OM/BM weights does TOOL07 prescribe for wind and solar projects?",
-    "How does the Vanuatu ITMO manual define a 'Mitigation Outcome'?",
+EXAMPLES = [  # each answered well by the bundled corpus, so a first question shows what the tool does
+    "What is a DOE in the CDM, and who designates it?",
+    "How far back can a GSVER project claim retroactive credits?",
+    "What CO2 emission factor does TOOL07 assign to biofuels?",
     "When does ICRA expect trading under India's CCTS to begin?",
 ]
 
@@ -42,6 +42,7 @@ class ChatService:
     """The process-wide state behind the UI and API: the Assistant, the manifest, the settings."""
 
     def __init__(self, settings: Settings, assistant: Assistant | None = None):
+        """Create the Assistant (not yet warmed up) for these settings."""
         self.settings = settings
         self.assistant = assistant or Assistant(settings)
         self.feedback_path = settings.data_dir / "feedback.jsonl"
@@ -118,6 +119,8 @@ class ChatService:
     def resolve_answerer(self, choice: str | None) -> tuple[str, str | None]:
         """Map a UI/API answerer choice to (answerer, provider); the local LLM needs its model file."""
         choice = (choice or "extractive").strip()
+        if choice == "llm":  # plain 'llm' (as in `carbonqa ask --answerer llm`) means the configured provider
+            choice = "llm-local" if self.settings.llm_provider == "llamacpp" else self.settings.llm_provider
         if choice == "extractive":
             return "extractive", None
         if choice in ("llm-local", "llamacpp"):
@@ -125,7 +128,7 @@ class ChatService:
                 raise CarbonQAError(f"the local LLM is not installed ({self.settings.model_path} is missing): "
                                     "run `make llm`, or choose the extractive answerer")
             return "llm", "llamacpp"
-        if choice in ("llm-endpoint", "llm", "openai", "ollama"):
+        if choice in ("llm-endpoint", "openai", "ollama"):
             return "llm", choice if choice in ("openai", "ollama") else self.endpoint_provider()
         raise CarbonQAError(f"unknown answerer '{choice}': extractive, llm-local or llm-endpoint")
 
@@ -158,6 +161,7 @@ class ChatService:
         box: dict = {}
 
         def run() -> None:
+            """Worker: the whole LLM answer, its tokens pushed onto `tokens`, then None."""
             try:
                 box["ans"] = self.ask(question, history, categories, jurisdictions, documents, answerer, tokens.put)
             except BaseException as exc:  # handed to the generator, which re-raises it
@@ -274,6 +278,7 @@ def build_blocks(service: ChatService) -> gr.Blocks:
     def give(verdict: str):
         """The click handler of the Helpful / Not helpful buttons."""
         def handler(answer_json, comment):
+            """Record the verdict; a thank-you note, and the comment box cleared."""
             row = feedback_api(answer_json, verdict, comment)
             word = "helpful" if verdict == "up" else "not helpful"
             return f"Thanks: recorded as {word} for “{render.md_text(row['question'][:80])}”.", ""
@@ -291,10 +296,7 @@ def build_blocks(service: ChatService) -> gr.Blocks:
                     "sentence is quoted word for word from a document and numbered **[n]**; the matching card on "
                     "the right shows the document, page and the quote in context. When the documents do not "
                     "say, the assistant says so instead of guessing.")
-        docs_now = service.documents()
-        gr.Markdown(f"<small>Corpus: {len(docs_now)} documents indexed "
-                    f"({sum(int(r.get('pages') or 0) for r in docs_now.values()):,} pages); "
-                    "the Corpus tab lists them and the official documents not bundled.</small>")
+        gr.Markdown(render.corpus_summary(service.documents()))
         transcript, asked = gr.State([]), gr.State([])
         answer_json = gr.Textbox(visible=False)
         with gr.Tab("Chat"):
@@ -303,10 +305,10 @@ def build_blocks(service: ChatService) -> gr.Blocks:
                     chatbot = gr.Chatbot(label="Conversation", height=480, feedback_options=None, elem_id="chat",
                                          buttons=["copy_all"],
                                          placeholder="Ask a question below, or pick an example. Follow-ups "
-                                                     "(\"and for solar?\") use the earlier questions.")
+                                                     "(\"and for A/R projects?\") use the earlier questions.")
                     with gr.Row():
                         question = gr.Textbox(show_label=False, scale=5, max_lines=4, elem_id="question",
-                                              placeholder="e.g. What does TOOL07 mean by the combined margin?")
+                                              placeholder="e.g. Which body authorizes Article 6 projects in Vanuatu?")
                         ask_btn = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
                     gr.Examples(EXAMPLES, inputs=question, label="Examples")
                     with gr.Accordion("Filters and answerer (apply to the next question)", open=False):
@@ -322,8 +324,8 @@ def build_blocks(service: ChatService) -> gr.Blocks:
                                         "<code>make llm</code> to download it, then restart.</small>")
                     with gr.Group(visible=False) as actions:  # hidden until there is an answer to act on
                         with gr.Row():
-                            up = gr.Button("Helpful", size="sm")
-                            down = gr.Button("Not helpful", size="sm")
+                            up = gr.Button("✓ Helpful", size="sm")
+                            down = gr.Button("✗ Not helpful", size="sm")
                             export_btn = gr.Button("Export evidence pack", size="sm")
                             clear = gr.Button("New conversation", size="sm")
                         comment = gr.Textbox(label="Comment on the last answer (optional, sent with Helpful / "
@@ -396,19 +398,3 @@ def create_app(settings: Settings, auth: list[tuple[str, str]] | None = None,
     gr.mount_gradio_app(app, demo, path="/", auth=auth or None, ssr_mode=False, theme=theme, css=render.CSS,
                         footer_links=["api"], auth_message="Carbon Policy Assistant: log in to ask questions.")
     return app, service
-
-
-def run_in_thread(app: FastAPI, host: str = "127.0.0.1", port: int = 0):
-    """Serve the app with uvicorn on a background thread (tests, benchmarks); (server, base URL)."""
-    import uvicorn
-
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True, name="carbonqa-web")
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"the web server did not start on {host}:{port}")
-        time.sleep(0.05)
-    bound = server.servers[0].sockets[0].getsockname()[1]
-    return server, f"http://{host}:{bound}"

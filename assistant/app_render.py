@@ -133,6 +133,13 @@ def sources_html(ans: dict | None, servable: set[str], titles: dict[str, str], u
     )
 
 
+def corpus_summary(docs: dict[str, dict]) -> str:
+    """One line under the title: how much is searchable, and where the list is."""
+    pages = sum(int(r.get("pages") or 0) for r in docs.values())
+    return (f"<small>Corpus: {len(docs)} documents indexed ({pages:,} pages); the Corpus tab lists them and "
+            "the official documents not bundled.</small>")
+
+
 def _safe_url(url: str) -> str:
     """Only http(s) links become anchors; anything else (javascript:, data:) is shown as text."""
     return url if re.match(r"^https?://", url or "", re.I) else ""

@@ -1,8 +1,9 @@
 """The grounding check on a generated answer: every sentence cited, every number found in its sources.
 
-Sentences that fail are removed and reported, never silently kept. Surviving citations are
-turned into verbatim quotes (the best-matching sentence of each cited passage) and renumbered
-1..m in order of first use.
+Sentences that fail are removed and reported, never silently kept; the one repair, an uncited
+sentence that quotes a neighbouring cited passage word for word, is kept with a warning.
+Surviving citations are turned into verbatim quotes (the best-matching sentence of each cited
+passage) and renumbered 1..m in order of first use.
 """
 from __future__ import annotations
 

@@ -194,8 +194,13 @@ class LLMAnswerer:
             load_llama(model.model_path, model.n_ctx, model.n_threads)
 
     def _generate(self, model: BaseChatModel, messages: list[BaseMessage], on_piece: Callable[[str], None] | None) -> str:
-        """Stream a reply, mapping provider failures and overlong waits to LLMUnavailable."""
-        deadline = time.monotonic() + self.settings.llm_timeout_s
+        """Stream a reply, mapping provider failures and stalls to LLMUnavailable.
+
+        llm_timeout_s bounds the wait for the first piece and between pieces, not the whole
+        answer: a slow machine that keeps producing text is not a dead provider.
+        """
+        limit = self.settings.llm_timeout_s
+        last = time.monotonic()
         pieces: list[str] = []
         stream = iter(model.stream(messages))  # lazy: errors surface at the first next()
         while True:
@@ -210,17 +215,19 @@ class LLMAnswerer:
                 if err is None:
                     raise
                 raise err from e
+            now = time.monotonic()
+            if now - last > limit:
+                raise LLMUnavailable(
+                    f"LLM provider {self.provider} at {self.where} timed out: no output for {now - last:.0f} s "
+                    f"(llm_timeout_s is {limit:g})"
+                )
+            last = now
             piece = chunk.content if isinstance(chunk.content, str) else chunk.text
             if piece:
                 pieces.append(piece)
                 # on_token runs outside the try above: its own errors are not the provider's.
                 if on_piece:
                     on_piece(piece)
-            if time.monotonic() > deadline:
-                raise LLMUnavailable(
-                    f"LLM provider {self.provider} at {self.where} timed out: no complete answer "
-                    f"within {self.settings.llm_timeout_s:g} s"
-                )
         return "".join(pieces)
 
     def answer(self, question: str, passages: list[Passage], on_token: Callable[[str], None] | None = None) -> LLMResult:

@@ -16,7 +16,7 @@ import resource
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Callable
 
@@ -47,7 +47,7 @@ class BenchOptions:
 
     factors: tuple[int, ...] = (1, 4, 16)
     questions: int = 30
-    llm_questions: int = 3
+    llm_questions: int = 2  # each local answer takes tens of seconds on 2 cores
     max_docs: int | None = None  # None: the whole manifest; else the N smallest bundled files
     questions_file: Path = QUESTIONS_FILE
     quick: bool = False
@@ -270,7 +270,7 @@ def measure_queries(settings_data: dict, questions: list[str], llm_questions: in
 
 def measure_llm(assistant, questions: list[str]) -> dict:
     """Local-LLM time to first streamed token and total per answer; nulls when there is no model."""
-    out = {"llm_ttft_seconds": None, "llm_total_seconds": None, "llm_note": ""}
+    out: dict = {"llm_ttft_seconds": None, "llm_total_seconds": None, "llm_note": ""}
     path = assistant.settings.model_path
     if not questions:
         out["llm_note"] = "not measured (quick run or 0 questions)"
@@ -279,32 +279,47 @@ def measure_llm(assistant, questions: list[str]) -> dict:
         out["llm_note"] = f"no local model at {path} (`make llm`)"
         return out
     try:
-        llm = assistant.llm("llamacpp")
         t = time.perf_counter()
-        llm.warm_up()
+        assistant.llm("llamacpp").warm_up()
         out["llm_load_seconds"] = _r(time.perf_counter() - t)
-        ttft, total = [], []
-        for q in questions:
-            first: list[float] = []
-
-            def on_token(_piece: str, first=first) -> None:
-                if not first:
-                    first.append(time.perf_counter())
-
-            t = time.perf_counter()
-            assistant.ask(q, answerer="llm", provider="llamacpp", on_token=on_token)
-            end = time.perf_counter()
-            # An abstention streams nothing: the user waits for the whole reply.
-            ttft.append((first[0] if first else end) - t)
-            total.append(end - t)
     except (CarbonQAError, ImportError) as exc:
         out["llm_note"] = f"LLM not measured: {exc}"
         return out
-    out.update(llm_ttft_seconds=_r(float(np.median(ttft))), llm_ttft_max_seconds=_r(max(ttft)),
-               llm_total_seconds=_r(float(np.median(total))), llm_questions=len(questions),
-               llm_note=f"median of {len(questions)} questions after a warm-up; TTFT counted from ask()",
-               rss_after_llm_mb=_r(rss_mb(), 0))
+    ttft, total, errors = [], [], []
+    for q in questions:
+        t = time.perf_counter()
+        first, done = _llm_answer(assistant, q, errors)
+        if first is None:
+            break  # not even a first token before the timeout: later questions would fare no better
+        ttft.append(first - t)
+        if done is not None:
+            total.append(done - t)
+    out.update(
+        llm_ttft_seconds=_r(float(np.median(ttft))) if ttft else None, llm_ttft_max_seconds=_r(max(ttft, default=None)),
+        llm_total_seconds=_r(float(np.median(total))) if total else None, llm_questions=len(ttft),
+        llm_errors=errors, rss_after_llm_mb=_r(rss_mb(), 0),
+        llm_note=f"median of {len(ttft)} answers after a warm-up; TTFT counted from ask(), total over "
+                 f"{len(total)} completed" + (f"; {len(errors)} failed: {errors[0]}" if errors else ""),
+    )
     return out
+
+
+def _llm_answer(assistant, question: str, errors: list[str]) -> tuple[float | None, float | None]:
+    """Ask with the LLM; (time of the first streamed token, time of the full answer), None where none came."""
+    first: list[float] = []
+
+    def on_token(_piece: str) -> None:
+        if not first:
+            first.append(time.perf_counter())
+
+    try:
+        assistant.ask(question, answerer="llm", provider="llamacpp", on_token=on_token)
+    except CarbonQAError as exc:  # e.g. llm_timeout_s: the first token may still have come
+        errors.append(str(exc))
+        return (first[0] if first else None), None
+    done = time.perf_counter()
+    # An abstention streams nothing: the user waits for the whole reply.
+    return (first[0] if first else done), done
 
 
 def _in_child(fn: Callable, *args):

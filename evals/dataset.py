@@ -303,7 +303,8 @@ def _find_elsewhere(quote: str, doc: str, corpus: CorpusPages) -> int | None:
     return None
 
 
-def validate_rows(rows: list[tuple[int, dict]], corpus: CorpusPages, reference: list[tuple[int, dict]] | None = None) -> list[Problem]:
+def validate_rows(rows: list[tuple[int, dict]], corpus: CorpusPages,
+                  reference: list[tuple[int, dict]] | None = None) -> list[Problem]:
     """Every problem of a parsed question file; `reference` (e.g. full.jsonl) must hold each row verbatim."""
     problems: list[Problem] = []
     seen: dict[str, int] = {}

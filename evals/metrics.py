@@ -66,7 +66,11 @@ def _words_to_number(run: str) -> str:
 
 def _each_word(run: str) -> str:
     """Fallback for a run of several numbers: convert each number word on its own."""
-    return re.sub(r"[a-z]+", lambda m: str(_NUM_WORDS[m.group(0).lower()]) if m.group(0).lower() in _NUM_WORDS else m.group(0), run, flags=re.I)
+    def one(m: re.Match) -> str:
+        w = m.group(0).lower()
+        return str(_NUM_WORDS[w]) if w in _NUM_WORDS else m.group(0)
+
+    return re.sub(r"[a-z]+", one, run, flags=re.I)
 
 
 def normalise(text: str) -> str:
@@ -184,7 +188,8 @@ def ndcg_at_k(retrieved: Sequence[Span], gold: Iterable[PageRef], k: int = 10) -
     return dcg / ideal
 
 
-def retrieval_metrics(retrieved: Sequence[Span], gold: Iterable[PageRef], ks: Sequence[int] = K_VALUES) -> dict[str, float | None]:
+def retrieval_metrics(retrieved: Sequence[Span], gold: Iterable[PageRef],
+                      ks: Sequence[int] = K_VALUES) -> dict[str, float | None]:
     """All retrieval metrics of one question, keyed like 'page_recall@5'."""
     gold = set(gold)
     out: dict[str, float | None] = {}
@@ -267,7 +272,9 @@ def aggregate(records: Sequence[dict]) -> dict[str, float | int | None]:
     names: list[str] = []
     for r in records:
         names += [k for k in r["metrics"] if k not in names]
-    out: dict[str, float | int | None] = {n: _round(mean(r["metrics"][n] for r in records if n in r["metrics"])) for n in names}
+    out: dict[str, float | int | None] = {
+        n: _round(mean(r["metrics"][n] for r in records if n in r["metrics"])) for n in names
+    }
     ans = [r for r in records if r["answerable"]]
     una = [r for r in records if not r["answerable"]]
     out["abstain_recall"] = _round(mean(float(r["abstained"]) for r in una))

@@ -32,6 +32,8 @@ def score_answer(q: Question, ans: Answer, corpus: CorpusPages) -> dict[str, flo
         gold = q.gold_pages
         out.update(M.retrieval_metrics(spans, gold))
         out["key_fact_recall"] = M.key_fact_recall(ans.answer, q.key_facts)
+        # The same, over answered questions only: answer quality apart from abstention.
+        out["key_fact_recall_answered"] = None if ans.abstained else out["key_fact_recall"]
         out["exact_match"] = M.exact_match(ans.answer, q.answer)
         out["contains_answer"] = M.contains_answer(ans.answer, q.answer)
         # An abstention's citations are "nearest passages", not support for a claim.

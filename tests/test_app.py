@@ -12,15 +12,29 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
-from assistant import app_render as render
-from assistant.cli.chat import is_loopback, parse_auth
-from ingest.errors import CarbonQAError
-
+pytestmark = pytest.mark.slow  # every test here talks to a served app over the real-corpus index
 OUT_OF_CORPUS = "What is the penalty per tonne under India's CCTS compliance procedure?"
 GLOSSARY = "cdm-glossary-of-terms-v11.0-2022"
 TOOL07 = "cdm-tool07-grid-emission-factor-v07.0-2018"
 ICRA = "icra-jcm-india-japan-2026"
+
+
+def run_in_thread(app: FastAPI, host: str = "127.0.0.1", port: int = 0):
+    """Serve the app with uvicorn on a background thread; (server, base URL). Port 0: any free port."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True, name="carbonqa-web")
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the web server did not start on {host}:{port}")
+        time.sleep(0.05)
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    return server, f"http://{host}:{bound}"
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +46,7 @@ def app_settings(indexed_settings):
 @pytest.fixture(scope="session")
 def served(app_settings, tmp_path_factory):
     """The app on a free loopback port, in-process: (base URL, ChatService)."""
-    from assistant.app import create_app, run_in_thread
+    from assistant.app import create_app
 
     web, service = create_app(app_settings)
     # Feedback goes to a temp file: the shared index's data_dir is read-only for tests.
@@ -56,10 +70,8 @@ def ask(client, question, history=(), categories=(), jurisdictions=(), documents
                           list(documents), answerer, api_name="/ask")
 
 
-pytestmark = pytest.mark.slow
-
-
 def test_ask_returns_answer_with_citations(client):
+    """/ask answers a corpus question with numbered, page-level citations."""
     ans = ask(client, "What are the steps of the CDM additionality tool (TOOL01)?")
     assert not ans["abstained"]
     assert ans["citations"], ans
@@ -70,6 +82,7 @@ def test_ask_returns_answer_with_citations(client):
 
 
 def test_document_filter_limits_citations(client):
+    """A documents filter restricts both the search and the citations to that document."""
     ans = ask(client, "What is additionality?", documents=[GLOSSARY])
     assert ans["citations"]
     assert {c["doc_id"] for c in ans["citations"]} == {GLOSSARY}
@@ -78,12 +91,14 @@ def test_document_filter_limits_citations(client):
 
 
 def test_category_filter(client, served):
+    """A category filter keeps citations inside that category."""
     ans = ask(client, "What is additionality?", categories=["methodology"])
     allowed = {d for d, r in served[1].documents().items() if r.get("category") == "methodology"}
     assert ans["citations"] and {c["doc_id"] for c in ans["citations"]} <= allowed
 
 
 def test_abstains_out_of_corpus(client):
+    """A question the corpus does not answer abstains and names the documents searched."""
     ans = ask(client, OUT_OF_CORPUS)
     assert ans["abstained"], ans["answer"]
     assert ans["searched_documents"], "an abstention says which documents were searched"
@@ -91,6 +106,7 @@ def test_abstains_out_of_corpus(client):
 
 
 def test_follow_up_uses_earlier_questions(client):
+    """A follow-up is rewritten with the earlier question and answered from the same tool."""
     first = "What default OM/BM weights does TOOL07 prescribe for wind and solar projects?"
     ans = ask(client, "And for other project types in their second crediting period?", history=[first])
     assert ans["standalone_question"] != ans["question"]
@@ -98,6 +114,7 @@ def test_follow_up_uses_earlier_questions(client):
 
 
 def test_bad_filter_and_answerer_are_clear_errors(client, served):
+    """Unknown filters, answerers, empty questions and a missing local LLM are clear errors."""
     from gradio_client.exceptions import AppError
 
     with pytest.raises(AppError, match="unknown document"):
@@ -112,6 +129,7 @@ def test_bad_filter_and_answerer_are_clear_errors(client, served):
 
 
 def test_export_evidence_pack(client, served):
+    """/export writes Markdown and JSON with each citation's document, version, sha256, page, section, quote."""
     ans = ask(client, "How does the CDM glossary define additionality?", documents=[GLOSSARY])
     md_path, json_path = client.predict(json.dumps(ans), api_name="/export")
     pack = json.loads(Path(json_path).read_text(encoding="utf-8"))
@@ -130,6 +148,7 @@ def test_export_evidence_pack(client, served):
 
 
 def test_export_without_answer_is_an_error(client):
+    """Exporting before any answer says so."""
     from gradio_client.exceptions import AppError
 
     with pytest.raises(AppError, match="no answer yet"):
@@ -137,6 +156,7 @@ def test_export_without_answer_is_an_error(client):
 
 
 def test_feedback_appends_jsonl(client, served):
+    """/feedback appends one row with question, answer, verdict, comment, time and settings digest."""
     ans = ask(client, "When does ICRA expect trading under India's CCTS to begin?")
     path = served[1].feedback_path
     before = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
@@ -151,6 +171,7 @@ def test_feedback_appends_jsonl(client, served):
 
 
 def test_feedback_rejects_unknown_verdict(client):
+    """Only 'up' and 'down' are verdicts."""
     from gradio_client.exceptions import AppError
 
     with pytest.raises(AppError, match="verdict"):
@@ -158,6 +179,7 @@ def test_feedback_rejects_unknown_verdict(client):
 
 
 def test_pdf_route_serves_manifest_documents(served):
+    """/pdf/<id> serves a manifest PDF as application/pdf and a text file as text/plain."""
     url, _ = served
     r = httpx.get(f"{url}/pdf/{GLOSSARY}")
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
@@ -185,15 +207,17 @@ def _raw_status(url: str, target: str) -> int:
     f"/pdf/{GLOSSARY}/../../manifest.yaml", f"/pdf/{GLOSSARY}%00.pdf", "/pdf/fetched",
 ])
 def test_pdf_route_rejects_traversal_and_unknown_ids(served, target):
+    """Traversal (plain, encoded, double-encoded), absolute paths and unknown ids are all 404."""
     url, _ = served
     assert _raw_status(url, target) == 404
     assert httpx.get(url + target).status_code == 404
 
 
 def test_auth_protects_ui_api_and_pdf(app_settings, served):
+    """With a login configured, the API and /pdf need it; the right password opens both."""
     from gradio_client import Client
 
-    from assistant.app import create_app, run_in_thread
+    from assistant.app import create_app
 
     web, _ = create_app(app_settings, auth=[("alice", "s3cret")], service=served[1], warm=False)
     server, url = run_in_thread(web)
@@ -211,33 +235,8 @@ def test_auth_protects_ui_api_and_pdf(app_settings, served):
         server.should_exit = True
 
 
-def test_parse_auth_and_loopback():
-    assert parse_auth(["a:b"], "c:d:e, f:g") == [("a", "b"), ("c", "d:e"), ("f", "g")]
-    assert parse_auth([], None) == []
-    with pytest.raises(CarbonQAError, match="user:password"):
-        parse_auth(["nopassword"])
-    assert is_loopback("127.0.0.1") and is_loopback("localhost") and not is_loopback("0.0.0.0")
-
-
-def test_source_card_escapes_and_highlights():
-    passage = {"id": "p1", "text": "Before <b>bold</b> the quote & <script>alert(1)</script> after."}
-    cit = {"n": 1, "doc_id": "d<1>", "title": "T <img src=x onerror=alert(1)>", "page": 5, "page_label": "iii",
-           "section": "2 <i>Scope</i>", "quote": "the quote & <script>alert(1)</script>", "score": 0.5,
-           "version": "1.0", "passage_id": "p1"}
-    html = render.source_card(cit, passage, servable=True)
-    assert "<script>" not in html and "<img" not in html and "<b>" not in html and "<i>" not in html
-    assert "<mark>the quote &amp; &lt;script&gt;alert(1)&lt;/script&gt;</mark>" in html
-    assert "Before &lt;b&gt;bold&lt;/b&gt; " in html
-    assert "page 5 (printed iii)" in html and "/pdf/d%3C1%3E#page=5" in html
-
-
-def test_markdown_bubble_escapes_markup():
-    text = render.md_text("<img src=x onerror=alert(1)> *not italic* [link](javascript:x) # not a heading")
-    assert "<img" not in text and "&lt;img" in text
-    assert "\\*not italic\\*" in text and "\\[link\\]\\(javascript:x\\)" in text
-
-
 def test_load_sixteen_concurrent_users(served):
+    """16 concurrent API users all get cited answers; prints throughput and p95 (not asserted)."""
     from gradio_client import Client
 
     questions = [json.loads(line)["question"] for line in Path("evals/questions/ci.jsonl").read_text().splitlines()]
@@ -247,6 +246,7 @@ def test_load_sixteen_concurrent_users(served):
     lock = threading.Lock()
 
     def one(q: str) -> tuple[float, dict | None]:
+        """One user: a fresh client, one question, its latency."""
         t = time.perf_counter()
         try:
             ans = ask(Client(served[0] + "/", verbose=False), q)

@@ -11,7 +11,7 @@ from test_app import app_settings, served  # noqa: F401  (session fixtures: the 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-QUESTION = "What default OM/BM weights does TOOL07 prescribe for wind and solar projects?"
+QUESTION = "How far back can a GSVER project claim retroactive credits?"
 REPO = Path(__file__).resolve().parents[1]
 
 # Records every text the last assistant bubble shows, so the test can see the answer grow.
@@ -53,12 +53,12 @@ def test_chat_in_browser(served, tmp_path):  # noqa: F811
             assert QUESTION in chat_text and "[1]" in chat_text
 
             text = card.inner_text()
-            assert "page " in text and "TOOL07" in text
+            assert "page " in text and "Gold Standard" in text
             quote = card.locator("mark").first.inner_text()
             assert len(quote.split()) >= 4
             link = card.locator("a.cq-open")
             href = link.get_attribute("href")
-            assert href.startswith("/pdf/cdm-tool07") and "#page=" in href
+            assert href.startswith("/pdf/gold-standard") and "#page=" in href
 
             shot = tmp_path / "chat.png"
             page.screenshot(path=str(shot), full_page=True)

@@ -121,6 +121,28 @@ def test_openai_provider_that_never_answers_times_out(settings):
             LLMAnswerer(s, "openai").answer("How long?", policy_passages())
 
 
+def test_a_stalled_stream_times_out(settings):
+    """A local model that stops producing for longer than llm_timeout_s is a timeout, not a hang."""
+    import time as _time
+
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    class Slow(FakeListChatModel):
+        """Streams one character every 0.3 s."""
+
+        def _stream(self, *a, **k):
+            for chunk in super()._stream(*a, **k):
+                _time.sleep(0.3)
+                yield chunk
+
+    s = settings.model_copy(update={"llm_timeout_s": 0.1})
+    with pytest.raises(LLMUnavailable, match=r"^LLM provider llamacpp at .* timed out: no output for"):
+        LLMAnswerer(s, "llamacpp", model=Slow(responses=["It may be renewed twice. [1]"])).answer("Renew?", policy_passages())
+    ok = settings.model_copy(update={"llm_timeout_s": 2.0})  # slow but steady is fine
+    r = LLMAnswerer(ok, "llamacpp", model=Slow(responses=["Twice. [1]"])).answer("Renew?", policy_passages())
+    assert r.raw == "Twice. [1]"
+
+
 def test_unreachable_ollama_provider_is_a_clear_error(settings):
     """Same contract for Ollama."""
     url = f"http://127.0.0.1:{free_port()}"

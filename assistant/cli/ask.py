@@ -1,6 +1,7 @@
 """`carbonqa ask`: one question, a cited answer (or a plain 'the corpus does not say')."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 
@@ -28,6 +29,8 @@ def print_answer(ans) -> None:
         console.print(f"[{c.n}] [cyan]{escape(c.title)}{version}[/cyan] — page {c.page}{label}"
                       + (f" — §{escape(c.section)}" if c.section else ""))
         console.print(f"    “{escape(c.quote)}”", style="dim")
+    for w in ans.warnings:
+        console.print(f"[yellow]note:[/yellow] {escape(w)}")
     for u in ans.unsupported:
         console.print(f"[red]removed (unsupported by the cited passages):[/red] {escape(u)}")
     t = ans.timings
@@ -47,6 +50,7 @@ def register(app: typer.Typer) -> None:
         answerer: str = typer.Option(None, "--answerer", help="extractive (default) or llm."),
         provider: str = typer.Option(None, "--provider", help="llamacpp, openai or ollama (with --answerer llm)."),
         history: list[str] = typer.Option([], "--history", help="Earlier questions of the conversation."),
+        as_of: str = typer.Option(None, "--as-of", help="Answer from the versions in force on this date (YYYY-MM-DD)."),
         as_json: bool = typer.Option(False, "--json", help="Print the answer object as JSON."),
     ) -> None:
         """Answer a question from the indexed corpus, with verbatim cited quotes."""
@@ -67,8 +71,12 @@ def register(app: typer.Typer) -> None:
                     streamed.append(piece)
                     sys.stderr.write(piece)
                     sys.stderr.flush()
+            try:
+                when = dt.date.fromisoformat(as_of) if as_of else None
+            except ValueError:
+                raise CarbonQAError(f"--as-of {as_of!r}: expected a date like 2024-06-30") from None
             ans = assistant.ask(
-                question, history=history, answerer=answerer, provider=provider, on_token=on_token,
+                question, history=history, answerer=answerer, provider=provider, on_token=on_token, as_of=when,
                 filters=Filters(doc_ids=doc, categories=category, jurisdictions=jurisdiction, issuers=issuer),
             )
             if streamed:
