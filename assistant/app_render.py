@@ -13,7 +13,7 @@ from ingest.clean import normalise_ws
 
 # Markdown punctuation that would restyle a quote in the chat bubble (the chatbot renders Markdown).
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]()!|~{}$])")
-_LIST_START = re.compile(r"^(\s*)([#>+-]|\d+\.)")
+_LIST_START = re.compile(r"^(\s*)(?:([#>+-])|(\d+)([.)]))")
 
 
 def esc(text: object) -> str:
@@ -24,7 +24,10 @@ def esc(text: object) -> str:
 def md_text(text: str) -> str:
     """Plain text made safe for the Markdown chat bubble: HTML-escaped, Markdown punctuation escaped."""
     out = _MD_SPECIAL.sub(r"\\\1", str(text))
-    out = _LIST_START.sub(lambda m: m.group(1) + "\\" + m.group(2), out)
+    # A leading "-", "#" or "12." would start a list or heading; a backslash keeps it literal
+    # (before the dot for numbers: a backslash before a digit is not an escape and would show).
+    out = _LIST_START.sub(lambda m: m.group(1) + ("\\" + m.group(2) if m.group(2) else m.group(3) + "\\" + m.group(4)),
+                          out)
     return esc(out).replace("\\&gt;", "&gt;")
 
 
@@ -69,7 +72,11 @@ def answer_message(ans: dict, partial: str | None = None) -> str:
         return md_text(partial) + " ▌"
     body = md_text(ans["answer"])
     if ans["abstained"]:
-        body = "**Not in the corpus.** " + body
+        # The full answer text lists every searched title; in the bubble that buries the point.
+        n, near = len(ans.get("searched_documents", [])), len(ans.get("citations", []))
+        body = (f"**Not in the corpus.** No passage in the {n} searched document(s) states this, so there is "
+                "no answer. " + (f"The {near} nearest passages and " if near else "The ")
+                + "the list of documents searched are in the Sources panel.")
     meta = [ans["answerer"], f"{ans['timings'].get('total_ms', 0):.0f} ms"]
     if ans.get("filters"):
         meta.insert(0, "filters: " + filters_text(ans["filters"]))

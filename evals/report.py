@@ -22,7 +22,7 @@ def _fmt(x, metric: str = "") -> str:
     if x is None:
         return "–"
     if "_ms" in metric or metric == "runtime_s":
-        return f"{x:.0f}"
+        return f"{x:.1f}" if abs(x) < 10 else f"{x:.0f}"  # BM25 alone answers in ~1 ms
     return f"{x:.3f}" if isinstance(x, float) else str(x)
 
 

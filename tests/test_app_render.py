@@ -89,3 +89,20 @@ def test_chat_command_errors_before_starting():
     assert bad.exit_code == 2 and "user:password" in bad.output
     missing = runner.invoke(app, ["chat"])  # conftest points CARBONQA_DATA_DIR at an empty temp dir
     assert missing.exit_code == 2 and "carbonqa ingest" in missing.output
+
+
+def test_markdown_bubble_keeps_leading_numbers_and_dashes_literal():
+    """A quote starting '10.4.2 |' or '- ' is not turned into a list, and no stray backslash shows."""
+    assert render.md_text("10.4.2 | The project") == "10\\.4.2 \\| The project"
+    assert render.md_text("- Japan's NDC") == "\\- Japan&#x27;s NDC"
+    assert render.md_text("> quoted") == "&gt; quoted"
+
+
+def test_abstention_bubble_is_short_and_points_to_sources():
+    """The chat bubble of an abstention says 'Not in the corpus' without repeating every searched title."""
+    ans = {"abstained": True, "answer": "The corpus does not answer this question. Searched 2: A, B.",
+           "citations": [{"n": 1}], "searched_documents": ["a", "b"], "answerer": "extractive",
+           "timings": {"total_ms": 12}, "filters": {}, "question": "q", "standalone_question": "q"}
+    bubble = render.answer_message(ans)
+    assert bubble.startswith("**Not in the corpus.**") and "2 searched document(s)" in bubble
+    assert "Sources panel" in bubble and "Searched 2: A, B" not in bubble
