@@ -63,7 +63,7 @@ eval-llm: $(STAMP) index llm
 	$(CQ) eval run --questions $(QUESTIONS) --answerer llm --out eval-out/llm
 	$(CQ) eval report eval-out/*
 
-bench: $(STAMP) index
+bench: $(STAMP)
 	$(CQ) bench
 
 clean-index:

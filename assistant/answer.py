@@ -32,12 +32,24 @@ _DEFINE = re.compile(
 )
 
 
+_DEFINE_INLINE = re.compile(
+    r"\b(?:define|defines|defined|definition of|meaning of|mean by)\s+(?:an?\s+|the\s+)?(?:term\s+)?[\"“']?"
+    r"(?P<term>[A-Za-z][\w/\- ]{1,60}?)[\"”']?(?=\s+(?:compared|versus|vs\.?|and|in|under|according|differ)\b|[?.,;]|$)",
+    re.I,
+)
+
+
 def definition_term(question: str) -> str:
     """The term a 'what is X / define X' question asks about, or ''."""
-    m = _DEFINE.match(question.strip())
+    m = _DEFINE.match(question.strip()) or _DEFINE_INLINE.search(question)
     if not m:
         return ""
-    term = re.sub(r"\s+(?:under|in|according to|as defined by|for)\s+.*$", "", m.group("term"), flags=re.I)
+    raw = m.group("term")
+    term = re.sub(r"\s+(?:under|in|according to|as defined by|for|by|of the)\s+.*$", "", raw, flags=re.I)
+    tail = raw[len(term):].lower()
+    if tail and not any(n in tail for names in FAMILIES.values() for n in names + ["glossary", "definitions"]):
+        return ""  # "what is the crediting period for ARR projects" asks a rule, not a definition
+    term = re.sub(r"^(?:definition|meaning)\s+of\s+(?:an?\s+|the\s+)?", "", term, flags=re.I)
     return term.strip() if 0 < len(term.split()) <= 6 else ""
 
 

@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import math
 import re
+import threading
+
+import numpy as np
 
 from assistant.models import Citation, Passage
 from assistant.quotes import Sentence, cite, sentences
 from assistant.text import content_words, tokenize
 
+CACHE_SIZE = 20000
 _NUMERIC_Q = re.compile(r"\b(how (many|much|long|often)|what (percentage|share|proportion|number)|minimum|maximum|at least|threshold|deadline|per cent|%|years?)\b", re.I)
 _DEFINE_Q = re.compile(r"\b(define[sd]?|definition|meaning|what is (a|an|the)?|what are|what does .* mean|stand for)\b", re.I)
 
@@ -22,6 +26,9 @@ class ExtractiveAnswerer:
         self.idf = idf
         self.max_sentences = max_sentences
         self.passages_used = passages_used
+        self.max_embedded = 24
+        self._cache: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
 
     def score(self, question: str, passages: list[Passage]) -> list[tuple[float, Sentence]]:
         """Every candidate sentence of the top passages with its score, best first."""
@@ -38,14 +45,19 @@ class ExtractiveAnswerer:
         terms = content_words(question)
         weights = {t: self.idf.get(t, max(self.idf.values(), default=1.0)) for t in terms}
         total = sum(weights.values()) or 1.0
-        vecs = self.embedder.embed([question] + [c.text for c in cands])
-        dense = vecs[1:] @ vecs[0]
+        lexical_of = [sum(w for t, w in weights.items() if t in set(tokenize(c.text))) / total for c in cands]
+        # Encoding sentences is most of an answer's time: embed only the lexically most promising
+        # ones (the rest cannot overtake them), and remember vectors of sentences seen before.
+        order = sorted(range(len(cands)), key=lambda i: (-lexical_of[i], ranks[i]))[: self.max_embedded]
+        dense = np.zeros(len(cands), dtype=np.float32)
+        qvec = self._vectors([question], cache=False)[0]
+        vecs = self._vectors([cands[i].text for i in order])
+        for i, v in zip(order, vecs):
+            dense[i] = float(v @ qvec)
         numeric = bool(_NUMERIC_Q.search(question))
         define = bool(_DEFINE_Q.search(question))
         out = []
-        for c, r, d in zip(cands, ranks, dense):
-            toks = set(tokenize(c.text))
-            lexical = sum(w for t, w in weights.items() if t in toks) / total
+        for c, r, d, lexical in zip(cands, ranks, dense, lexical_of):
             score = 0.55 * float(d) + 0.45 * lexical - 0.01 * r
             if len(c.text.split()) < 8 or c.text.rstrip().endswith((";", ":")):
                 score -= 0.05  # clause fragments and list lead-ins read badly alone
@@ -56,6 +68,21 @@ class ExtractiveAnswerer:
             out.append((score, c))
         out.sort(key=lambda x: -x[0])
         return out
+
+    def _vectors(self, texts: list[str], cache: bool = True) -> np.ndarray:
+        """Embeddings with a bounded per-process cache keyed by sentence text."""
+        todo = [t for t in dict.fromkeys(texts) if not (cache and t in self._cache)]
+        if todo:
+            fresh = self.embedder.embed(todo)
+            if not cache:
+                return fresh
+            with self._lock:  # chat requests run in parallel threads
+                for t, v in zip(todo, fresh):
+                    self._cache[t] = v
+                while len(self._cache) > CACHE_SIZE:
+                    self._cache.pop(next(iter(self._cache)))
+        with self._lock:
+            return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
 
     def missing_terms(self, question: str, passages: list[Passage]) -> float:
         """IDF-weighted share of the question's terms that appear in none of the passages."""

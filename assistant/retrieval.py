@@ -90,6 +90,8 @@ class HybridSearch:
         self._lexical: LexicalIndex | None = None
         self._version = ""
         self._registry: dict[str, dict] = {}
+        self._active: dict[str, str] = {}
+        self._total = 0
 
     def refresh(self) -> None:
         """Reload the registry; rebuild BM25 only when the index version changed."""
@@ -102,6 +104,8 @@ class HybridSearch:
                 self._lexical = LexicalIndex(ids, texts, metas, cache)
                 self._version = version
             self._registry = registry
+            self._active = {d: r["sha256"] for d, r in registry.items() if r.get("sha256")}
+            self._total = self.store.chunks.count()
 
     @property
     def lexical(self) -> LexicalIndex:
@@ -199,7 +203,9 @@ class HybridSearch:
     def _fuse(self, query: str, vec: np.ndarray, allowed, dense_k: int, bm25_k: int) -> list[Passage]:
         """Reciprocal-rank fusion of the two rankings."""
         s = self.settings
-        dense = self.store.query(vec, dense_k, allowed)
+        if not self._registry:
+            self.refresh()
+        dense = self.store.query(vec, dense_k, allowed, active=self._active, total=self._total)
         lex = self.lexical.search(query, bm25_k, set(allowed) if allowed is not None else None)
         by_id: dict[str, Passage] = {}
         for rank, (cid, text, meta, sim) in enumerate(dense, 1):

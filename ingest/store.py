@@ -136,11 +136,18 @@ class Store:
                     metas.append(m)
         return ids, texts, metas
 
-    def query(self, vector: np.ndarray, k: int, doc_ids: list[str] | None = None) -> list[tuple[str, str, dict, float]]:
-        """Dense top-k as (id, text, metadata, cosine similarity), active versions only."""
-        active = self.active()
+    def query(
+        self, vector: np.ndarray, k: int, doc_ids: list[str] | None = None,
+        active: dict[str, str] | None = None, total: int | None = None,
+    ) -> list[tuple[str, str, dict, float]]:
+        """Dense top-k as (id, text, metadata, cosine similarity), active versions only.
+
+        Callers that cache the registry pass `active` and `total`: re-reading them per query
+        grows with the number of documents and dominated retrieval time at 16x the corpus.
+        """
+        active = active if active is not None else self.active()
         where = {"doc_id": {"$in": list(doc_ids)}} if doc_ids else None
-        n = min(k + 10, max(1, self.chunks.count()))
+        n = min(k + 10, max(1, total if total is not None else self.chunks.count()))
         res = self.chunks.query(
             query_embeddings=[vector.tolist()], n_results=n, where=where,
             include=["documents", "metadatas", "distances"],
