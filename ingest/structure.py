@@ -116,8 +116,11 @@ class SectionTracker:
             return top < h.number[0] <= top + 2
         parent = next((x for x in reversed(parents) if len(x.number) == len(h.number) - 1), None)
         if parent is None:
+            # The intermediate heading was missed (or is unnumbered): stay within the chapter.
             same = [x for x in parents if len(x.number) == len(h.number)]
-            return not same or same[-1].number[:-1] == h.number[:-1]
+            top = [x for x in parents if len(x.number) == 1]
+            return (not same or same[-1].number[:-1] == h.number[:-1]
+                    or bool(top and top[-1].number[0] == h.number[0]))
         return parent.number == h.number[:-1]
 
     def feed(self, line: str, prev: str = "") -> str | None:
