@@ -63,10 +63,13 @@ def sweep(pairs: list[tuple[bool, float]]) -> list[Point]:
     return [evaluate_threshold(pairs, t) for t in cands]
 
 
-def best(points: list[Point]) -> Point:
-    """Highest balanced accuracy; on a plateau of ties the middle one, which is the least brittle."""
-    top = max(p.balanced_accuracy for p in points)
-    ties = [p for p in points if p.balanced_accuracy == top]
+def best(points: list[Point], min_answer_rate: float = 0.0) -> Point:
+    """Highest balanced accuracy (answering at least min_answer_rate of answerable questions); middle of a tie."""
+    # With a weak support signal the unconstrained optimum can abstain on most answerable questions;
+    # the floor on the answer rate keeps the choice usable.
+    allowed = [p for p in points if p.answer_rate >= min_answer_rate] or points
+    top = max(p.balanced_accuracy for p in allowed)
+    ties = [p for p in allowed if p.balanced_accuracy == top]
     return ties[len(ties) // 2]
 
 
@@ -76,13 +79,26 @@ def grid(pairs: list[tuple[bool, float]], lo: float = 0.10, hi: float = 0.70, st
     return [evaluate_threshold(pairs, lo + i * step) for i in range(n)]
 
 
-def calibrate(supports: list[tuple[Question, float]], current: float | None = None) -> dict:
-    """Best threshold, the table, and where the current setting stands."""
+def auc(pairs: list[tuple[bool, float]]) -> float | None:
+    """Chance that an answerable question out-scores an unanswerable one (0.5 = support tells nothing)."""
+    ans = [s for a, s in pairs if a]
+    una = [s for a, s in pairs if not a]
+    if not ans or not una:
+        return None
+    wins = sum((a > u) + 0.5 * (a == u) for a in ans for u in una)
+    return round(wins / (len(ans) * len(una)), 4)
+
+
+def calibrate(supports: list[tuple[Question, float]], current: float | None = None,
+              min_answer_rate: float = 0.0) -> dict:
+    """Best threshold, the table, the support AUC, and where the current setting stands."""
     pairs = [(q.answerable, s) for q, s in supports]
     points = sweep(pairs)
-    chosen = best(points)
+    chosen = best(points, min_answer_rate)
     return {
         "best": asdict(chosen),
+        "min_answer_rate": min_answer_rate,
+        "auc": auc(pairs),
         "current": asdict(evaluate_threshold(pairs, current)) if current is not None else None,
         "n_answerable": sum(a for a, _ in pairs),
         "n_unanswerable": sum(not a for a, _ in pairs),
@@ -96,7 +112,7 @@ def table(result: dict):
     from rich.table import Table
 
     t = Table(title=f"Abstention threshold sweep (answerable {result['n_answerable']}, "
-                    f"unanswerable {result['n_unanswerable']})")
+                    f"unanswerable {result['n_unanswerable']}; support AUC {result.get('auc')})")
     for col in ("threshold", "abstain recall", "answer rate", "false abstain", "balanced acc."):
         t.add_column(col, justify="right")
     rows = [(p, "") for p in result["grid"]]

@@ -115,3 +115,15 @@ def test_calibration_picks_the_separating_threshold(supports, expect):
     assert b.threshold == pytest.approx(expect) and b.balanced_accuracy == 1.0
     p = evaluate_threshold(supports, 0.55)
     assert p.abstain_recall == 1.0 and p.false_abstain_rate == 1 - p.answer_rate
+
+
+def test_calibration_answer_rate_floor_and_auc():
+    from evals.calibrate import auc, best, sweep
+
+    # Unanswerable supports sit high: the unconstrained optimum abstains on nearly everything.
+    pairs = [(True, s) for s in (0.2, 0.3, 0.4, 0.5, 0.9)] + [(False, 0.8), (False, 0.85)]
+    assert best(sweep(pairs)).answer_rate < 0.5
+    constrained = best(sweep(pairs), min_answer_rate=0.8)
+    assert constrained.answer_rate >= 0.8
+    assert auc(pairs) == pytest.approx(0.2)
+    assert auc([(True, 1.0)]) is None

@@ -91,6 +91,9 @@ def register(app: typer.Typer) -> None:
     def calibrate(
         questions: Path = typer.Option(Path("evals/questions/full.jsonl"), "--questions", help="Question set (JSONL)."),
         out: Path = typer.Option(None, "--out", help="Also write DIR/calibration.json."),
+        min_answer_rate: float = typer.Option(
+            0.0, "--min-answer-rate", min=0.0, max=1.0,
+            help="Only consider thresholds that still answer this share of answerable questions."),
         progress: bool = typer.Option(True, "--progress/--no-progress", help="Show the progress bar."),
     ) -> None:
         """Find the abstention threshold that maximises balanced accuracy on a question set."""
@@ -101,7 +104,8 @@ def register(app: typer.Typer) -> None:
         settings = load_settings()
         _need_index(settings)
         qs = load_questions(questions)
-        result = C.calibrate(C.support_scores(Assistant(settings), qs, progress), settings.abstain_threshold)
+        supports = C.support_scores(Assistant(settings), qs, progress)
+        result = C.calibrate(supports, settings.abstain_threshold, min_answer_rate)
         console.print(C.table(result))
         b, c = result["best"], result["current"]
         console.print(
