@@ -17,6 +17,7 @@ from assistant.quotes import cite
 from assistant.retrieval import FAMILIES, Filters, HybridSearch
 from assistant.text import expand_query, tokenize
 from assistant.versions import in_force, label_citations
+from ingest.clean import normalise_ws
 from ingest.errors import CarbonQAError
 from ingest.manifest import ManifestError, load_manifest
 from ingest.settings import Settings
@@ -34,9 +35,36 @@ _DEFINE = re.compile(
 
 _DEFINE_INLINE = re.compile(
     r"\b(?:define|defines|defined|definition of|meaning of|mean by)\s+(?:an?\s+|the\s+)?(?:term\s+)?[\"“']?"
-    r"(?P<term>[A-Za-z][\w/\- ]{1,60}?)[\"”']?(?=\s+(?:compared|versus|vs\.?|and|in|under|according|differ)\b|[?.,;]|$)",
+    r"(?P<term>[A-Za-z][\w/\- ]{1,60}?)[\"”']?(?=\s+(?:compared|versus|vs\.?|and|in|under|according|differ|for|by|within|of|as)\b|[?.,;]|$)",
     re.I,
 )
+
+
+TYPE_PENALTY = 0.15
+_NUMBER_Q = re.compile(
+    r"\b(how (much|many|long|often)|what (price|fee|fees|levy|cost|amount|penalty|percentage|per ?cent|share|"
+    r"rate|number|volume|quantity|threshold|proportion)|per tonne|per credit|how large|what size)\b", re.I)
+_DATE_Q = re.compile(r"\b(when|what date|which date|which year|what year|by what date|on what date|deadline)\b", re.I)
+_NUMBER_A = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|fifty|hundred|"
+    r"thousand|million|billion|half|double|twice)\b", re.I)
+_DATE_A = re.compile(
+    r"\b(1[89]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|"
+    r"november|december|days?|weeks?|months?|years?|annual(ly)?|before|after|prior to|within|until|once)\b", re.I)
+
+
+def answer_type(question: str) -> str:
+    """'number' or 'date' when the question can only be answered by one, else ''."""
+    if _NUMBER_Q.search(question):
+        return "number"
+    if _DATE_Q.search(question):
+        return "date"
+    return ""
+
+
+def _has_type(text: str, need: str) -> bool:
+    """True when a sentence contains the kind of value the question asks for."""
+    return bool((_NUMBER_A if need == "number" else _DATE_A).search(text))
 
 
 def definition_term(question: str) -> str:
@@ -93,12 +121,24 @@ class Assistant:
 
     def definitions(self):
         """Defined terms of the corpus (cached per index version)."""
-        from assistant.definitions import DefinitionIndex
+        return self._glossary()[1]
+
+    def _glossary(self):
+        """(version, DefinitionIndex, whitespace-normalised page texts) for the current index."""
+        from assistant.definitions import DefinitionIndex, doc_views
 
         version = self.search.store.index_version()
         if self._definitions is None or self._definitions[0] != version:
-            self._definitions = (version, DefinitionIndex.build(self.search))
-        return self._definitions[1]
+            lex = self.search.lexical
+            pages: dict[tuple[str, int], str] = {}
+            for doc_id, view in doc_views(lex.texts, lex.metas).items():
+                bounds = view.page_offs + [len(view.text)]
+                for i, num in enumerate(view.pages):  # a page may be marked at several chunk starts
+                    key = (doc_id, num)
+                    pages[key] = pages.get(key, "") + " " + view.text[bounds[i]: bounds[i + 1]]
+            pages = {k: normalise_ws(v) for k, v in pages.items()}
+            self._definitions = (version, DefinitionIndex.build(self.search), pages)
+        return self._definitions
 
     def in_force_filter(self, filters: Filters | None, as_of: dt.date | None) -> Filters | None:
         """Leave superseded (or not yet published) versions out unless the user named them."""
@@ -148,7 +188,8 @@ class Assistant:
         ex = self.extractive()
         focus = expand_query(self.search.topic(standalone, allowed), self.search.lexical.acronyms)
         fams = self.search.named_families(standalone, allowed)
-        defs = self._definition_passages(standalone, allowed)
+        named_docs = sorted({d for docs in fams.values() for d in docs}) or allowed
+        defs = self._definition_passages(standalone, named_docs)
         passages = defs + [p for p in passages if p.id not in {d.id for d in defs}]
         cands = defs + _candidates(passages[len(defs):], fams)
         scored = ex.score(focus, cands)
@@ -161,6 +202,10 @@ class Assistant:
         # corpus does not hold the answer (e.g. "quorum" when no document mentions one).
         missing = ex.missing_terms(focus, cands)
         support = best - MISSING_WEIGHT * missing
+        need = answer_type(standalone)
+        if need and scored and not any(_has_type(st.text, need) for _, st in scored[:3]):
+            # "What fee…" answered by sentences without any amount is a near miss, not an answer.
+            support -= TYPE_PENALTY
         return Evidence(standalone, passages, allowed, searched, fams, scored, round(support, 4), retrieval_ms, missing)
 
     def _definition_passages(self, question: str, allowed: list[str] | None) -> list[Passage]:
@@ -169,18 +214,25 @@ class Assistant:
         if not term:
             return []
         try:
-            defs = self.definitions().lookup(term, allowed)
+            _v, index, pages = self._glossary()
+            defs = index.lookup(term, allowed)
         except Exception:  # definitions are a bonus; retrieval alone still answers
             return []
         out = []
         for d in defs[:3]:
+            # A quote must stand verbatim on the page it cites: find that page, or skip the entry
+            # (table glossaries can interleave a wrapped term with its definition).
+            page = next((p for p in (d.page, d.page + 1, d.page - 1, d.page + 2)
+                         if normalise_ws(d.definition) in pages.get((d.doc_id, p), "")), None)
+            if page is None:
+                continue
             key = hashlib.sha256(f"{d.doc_id}:{d.page}:{d.definition}".encode()).hexdigest()[:16]
             rec = self.search.documents().get(d.doc_id, {})
             out.append(Passage(
-                id=f"def:{key}", doc_id=d.doc_id, title=d.title, text=d.definition, page_start=d.page,
-                page_end=d.page, page_label="", section=d.section, score=1.0,
+                id=f"def:{key}", doc_id=d.doc_id, title=d.title, text=d.definition, page_start=page,
+                page_end=page, page_label="", section=d.section, score=1.0,
                 version=rec.get("version", ""), category=rec.get("category", ""),
-                page_marks=json.dumps([[0, d.page, ""]]),
+                page_marks=json.dumps([[0, page, ""]]),
             ))
         return out
 
