@@ -18,6 +18,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse
 
 from assistant import app_render as render
+from assistant import app_tools
 from assistant.answer import Assistant
 from assistant.evidence import append_feedback, evidence_pack, load_answer, write_pack
 from assistant.retrieval import Filters
@@ -339,6 +340,7 @@ def build_blocks(service: ChatService) -> gr.Blocks:
         with gr.Tab("Corpus"):
             corpus = gr.HTML(render.corpus_html(corpus_rows(service.settings)))
             reload_btn = gr.Button("Reload the index and this list", size="sm")
+        app_tools.add_tabs(service)
 
         outputs = {"chat": chatbot, "transcript": transcript, "panel": panel, "asked": asked, "answer": answer_json,
                    "question": question, "actions": actions, "files": files_row, "status": status}

@@ -82,7 +82,7 @@ def _cell(doc_id: str, scored, threshold: float, used: list[str]) -> Cell:
 def compare(assistant, topic: str, doc_ids: list[str], rows: int = 3) -> Comparison:
     """Compare how each document treats the topic; never an empty or invented cell."""
     t0 = time.perf_counter()
-    threshold = assistant.settings.abstain_threshold
+    threshold = assistant.settings.compare_min_score
     extractive = assistant.extractive()
     aspects = aspects_of(topic)
     queries = aspects or [topic] * rows

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # Calibrated with `carbonqa eval calibrate --min-answer-rate 0.8` on evals/questions/full.jsonl
     # (202 questions): 0.18 keeps false abstentions at 4% (balanced accuracy 0.53; support AUC 0.57).
     abstain_threshold: float = Field(0.18, description="Min support (best sentence score less penalties) to answer.")
+    # A cell is raw sentence relevance within one document (no cross-corpus penalties), so it needs
+    # its own bar: below it the document counts as silent on the topic.
+    compare_min_score: float = Field(0.30, description="Min sentence score for a comparison cell.")
     max_answer_sentences: int = Field(4, ge=1, le=8)
     host: str = "127.0.0.1"
     port: int = 7860
