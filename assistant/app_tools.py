@@ -65,6 +65,7 @@ def add_tabs(service) -> None:
     doc_choices = sorted(service.documents())
 
     def on_define(term: str, docs: list[str]):
+        """Definitions of a term across the selected instruments."""
         try:
             if not term or not term.strip():
                 return "<p>Type a term, e.g. validation or VVB.</p>"
@@ -73,6 +74,7 @@ def add_tabs(service) -> None:
             return f"<p class='error'>{_e(exc)}</p>"
 
     def on_compare(topic: str, docs: list[str]):
+        """Aligned comparison table plus Markdown/CSV downloads."""
         try:
             if not topic or not topic.strip() or len(docs or []) < 2:
                 return "<p>Type a topic and pick at least two documents.</p>", None, None
@@ -85,6 +87,7 @@ def add_tabs(service) -> None:
             return f"<p class='error'>{_e(exc)}</p>", None, None
 
     def on_diff(old: str, new: str):
+        """Provision-level changes between two versions."""
         try:
             if not old or not new:
                 return "<p>Pick the older and the newer document.</p>"

@@ -91,6 +91,7 @@ def chunk_document(
     cur: list[tuple[int, int, int]] = []
 
     def flush() -> None:
+        """Close the chunk being built."""
         if cur:
             chunks.append(_make_chunk(doc, starts, sections, sec_offsets, meta, cur[0][0], cur[-1][1]))
 

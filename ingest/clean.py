@@ -58,6 +58,7 @@ def detect_labels(pages: list[list[str]]) -> list[str]:
 def _dehyphenate(text: str, vocab: set[str]) -> str:
     """Join words split over a line break; keep the hyphen where the document spells it so."""
     def join(m: re.Match) -> str:
+        """One hyphen break, joined or kept."""
         a, b = m.group(1), m.group(2)
         if f"{a}-{b}".lower() in vocab or (b[:1].isupper()):
             return f"{a}-{b}"

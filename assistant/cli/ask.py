@@ -68,6 +68,7 @@ def register(app: typer.Typer) -> None:
             on_token = None
             if (answerer or settings.answerer) == "llm" and not as_json:
                 def on_token(piece: str) -> None:
+                    """Echo streamed tokens to stderr."""
                     streamed.append(piece)
                     sys.stderr.write(piece)
                     sys.stderr.flush()
