@@ -13,7 +13,7 @@ from assistant.extractive import ExtractiveAnswerer, idf_table, nearest
 from assistant.followup import rewrite_followup
 from assistant.llm import LLMUnavailable
 from assistant.models import Answer, Passage
-from assistant.quotes import cite
+from assistant.quotes import cite, extend_lead_in
 from assistant.retrieval import FAMILIES, Filters, HybridSearch
 from assistant.text import expand_query, tokenize
 from assistant.versions import in_force, label_citations
@@ -273,7 +273,7 @@ class Assistant:
         elif result is None:
             must = list(fams.values()) if len(fams) >= 2 else None
             chosen = ex.select(scored, must)
-            cits = [cite(i + 1, s, sc) for i, (sc, s) in enumerate(chosen)]
+            cits = [cite(i + 1, extend_lead_in(s), sc) for i, (sc, s) in enumerate(chosen)]
             text = " ".join(f"{c.quote} [{c.n}]" for c in cits)
             abstained = False
         else:

@@ -59,8 +59,8 @@ class ExtractiveAnswerer:
         out = []
         for c, r, d, lexical in zip(cands, ranks, dense, lexical_of):
             score = 0.55 * float(d) + 0.45 * lexical - 0.01 * r
-            if len(c.text.split()) < 8 or c.text.rstrip().endswith((";", ":")):
-                score -= 0.05  # clause fragments and list lead-ins read badly alone
+            if len(c.text.split()) < 8 or c.text.rstrip().endswith(";"):
+                score -= 0.05  # clause fragments read badly alone (list lead-ins get their items)
             if numeric and re.search(r"\d", c.text):
                 score += 0.04
             if define and re.search(r"\b(means|refers to|is defined as|shall mean)\b", c.text):

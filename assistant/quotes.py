@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import bisect
 import json
+import re
 from dataclasses import dataclass
 
 from assistant.models import Citation, Passage
 from ingest.chunking import split_sentences
 from ingest.clean import normalise_ws
+
+
+_ITEM = re.compile(r"^(\(?[a-z0-9]{1,4}[).]|[•●▪■◦\-–]|[a-z])")
 
 
 @dataclass(frozen=True)
@@ -47,3 +51,23 @@ def cite(n: int, sent: Sentence, score: float) -> Citation:
         section=sent.section, quote=sent.text, score=round(float(score), 4), version=p.version,
         passage_id=p.id,
     )
+
+
+def extend_lead_in(sent: Sentence, max_items: int = 4, max_words: int = 120) -> Sentence:
+    """A sentence ending in ':' introduces a list: take the items that follow on the same page."""
+    if not sent.text.rstrip().endswith(":"):
+        return sent
+    following = [x for x in sentences(sent.passage) if x.offset > sent.offset]
+    items = []
+    for x in following[:max_items]:
+        if x.page != sent.page or x.section != sent.section or not _ITEM.match(x.text):
+            break
+        items.append(x)
+        if sum(len(i.text.split()) for i in items) > max_words:
+            break
+    if not items:
+        return sent
+    last = items[-1]
+    end = sent.passage.text.find(last.text.split()[-1], last.offset) + len(last.text.split()[-1])
+    text = normalise_ws(sent.passage.text[sent.offset:end])
+    return Sentence(text, sent.page, sent.page_label, sent.section, sent.passage, sent.offset)

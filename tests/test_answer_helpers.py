@@ -65,3 +65,21 @@ def test_answer_type():
     assert answer_type("What fee does Verra charge per VCU?") == "number"
     assert answer_type("When was the MoC signed?") == "date"
     assert answer_type("Who designates a DOE?") == ""
+
+
+def test_list_lead_in_takes_its_items_verbatim():
+    """A sentence ending in ':' is quoted with the items that follow it on the same page."""
+    from assistant.models import Passage
+    from assistant.quotes import extend_lead_in, sentences
+
+    text = ("Projects shall submit the following documents:\n(a) the project description;\n"
+            "(b) the validation report.\nOther text follows here on the page.")
+    p = Passage(id="p", doc_id="d", title="t", text=text, page_start=3, page_end=3, page_label="",
+                section="", score=1.0, page_marks="[[0, 3, \"\"]]")
+    lead = sentences(p)[0]
+    assert lead.text.endswith(":")
+    got = extend_lead_in(lead)
+    assert got.text.startswith("Projects shall submit") and "(b) the validation report." in got.text
+    assert "Other text" not in got.text
+    assert got.text in " ".join(text.split())  # still verbatim
+    assert got.page == 3
