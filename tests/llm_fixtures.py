@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers_net import free_port, stop  # noqa: F401  (free_port is re-exported to tests)
+
 from assistant.llm_setup import QWEN_FILE, smollm2_path
 from assistant.models import Passage
 
@@ -39,13 +41,6 @@ def policy_passages() -> list[Passage]:
         passage(3, "A validation and verification body (VVB) checks the monitoring report.", page=12,
                 section="5 Verification", doc_id="vvb"),
     ]
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -115,9 +110,4 @@ def llama_server(smol_path: Path, tmp_path_factory: pytest.TempPathFactory):
             pytest.fail(f"llama_cpp.server did not listen within 60 s: {log.read_text()[-2000:]}")
         yield f"http://127.0.0.1:{port}/v1"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, timeout=10)

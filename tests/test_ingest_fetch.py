@@ -3,19 +3,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from helpers_net import free_port
 from helpers_pdf import make_rules_pdf, manifest_entry, read_manifest, write_manifest
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +70,7 @@ def remote_corpus(tmp_settings, server, pdf_bytes, monkeypatch):
         manifest_entry("remote-404", None, source_url=f"{server}/gone.pdf"),
         manifest_entry("remote-html", None, source_url=f"{server}/page.html"),
         manifest_entry("remote-cut", None, source_url=f"{server}/cut.pdf"),
-        manifest_entry("remote-offline", None, source_url=f"http://127.0.0.1:{_free_port()}/x.pdf"),
+        manifest_entry("remote-offline", None, source_url=f"http://127.0.0.1:{free_port()}/x.pdf"),
         manifest_entry("remote-nourl", None),
     ]
     write_manifest(tmp_settings.manifest_path, entries)

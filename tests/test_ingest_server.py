@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -12,17 +11,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from helpers_net import free_port, stop
+
 from ingest.embed import get_embedder
 from ingest.settings import Settings
 from ingest.store import Store
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _chroma_cli() -> str | None:
@@ -38,7 +33,7 @@ def chroma_server(tmp_path_factory):
     if exe is None:
         pytest.skip("the chroma CLI is not installed")
     path = tmp_path_factory.mktemp("chroma-server")
-    port = _free_port()
+    port = free_port()
     log = (path / "server.log").open("w")
     proc = subprocess.Popen([exe, "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
                             stdout=log, stderr=subprocess.STDOUT)
@@ -58,12 +53,7 @@ def chroma_server(tmp_path_factory):
             time.sleep(0.2)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         log.close()
 
 
@@ -87,7 +77,7 @@ def test_ingest_and_query_through_a_server(tmp_settings, chroma_server, cli, mon
 
 
 def test_unreachable_server_is_one_clear_error(tmp_settings, cli, monkeypatch):
-    monkeypatch.setenv("CARBONQA_CHROMA_URL", f"http://127.0.0.1:{_free_port()}")
+    monkeypatch.setenv("CARBONQA_CHROMA_URL", f"http://127.0.0.1:{free_port()}")
     result = cli("ingest")
     assert result.exit_code == 2, result.output
     assert "unreachable" in result.output and "Traceback" not in result.output
