@@ -92,6 +92,7 @@ class HybridSearch:
         self._registry: dict[str, dict] = {}
         self._active: dict[str, str] = {}
         self._total = 0
+        self._names: dict[str, dict[str, list[str]]] = {}
 
     def refresh(self) -> None:
         """Reload the registry; rebuild BM25 only when the index version changed."""
@@ -105,6 +106,8 @@ class HybridSearch:
                 self._version = version
             self._registry = registry
             self._active = {d: r["sha256"] for d, r in registry.items() if r.get("sha256")}
+            # Names per document are fixed per registry; matching them ran on every query.
+            self._names = {d: _aliases(d, r) for d, r in registry.items() if r.get("sha256")}
             self._total = self.store.chunks.count()
 
     @property
@@ -160,7 +163,7 @@ class HybridSearch:
         for d, r in self.documents().items():
             if allowed is not None and d not in allowed:
                 continue
-            for fam, names in _aliases(d, r).items():
+            for fam, names in self._names[d].items():
                 if any(re.search(rf"\b{re.escape(n)}\b", q) for n in names):
                     fams.setdefault(fam, []).append(d)
         return fams
@@ -170,7 +173,7 @@ class HybridSearch:
         out = query
         for fam, docs in self.named_families(query, allowed).items():
             for d in docs:
-                for names in _aliases(d, self.documents()[d]).values():
+                for names in self._names[d].values():
                     for n in sorted(names, key=len, reverse=True):
                         out = re.sub(rf"\b{re.escape(n)}\b", " ", out, flags=re.I)
         out = re.sub(r"\b(glossary|manual|document|rulebook)\b", " ", out, flags=re.I)
