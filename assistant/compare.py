@@ -7,7 +7,7 @@ import re
 import time
 from dataclasses import asdict, dataclass, field
 
-from assistant.extractive import _overlap
+from assistant.text import token_overlap as _overlap
 from assistant.retrieval import Filters
 
 NOT_FOUND = "no corresponding provision found"
@@ -83,7 +83,6 @@ def compare(assistant, topic: str, doc_ids: list[str], rows: int = 3) -> Compari
     """Compare how each document treats the topic; never an empty or invented cell."""
     t0 = time.perf_counter()
     threshold = assistant.settings.compare_min_score
-    extractive = assistant.extractive()
     aspects = aspects_of(topic)
     queries = aspects or [topic] * rows
     labels = aspects or RANK_LABELS[:rows]
@@ -96,7 +95,7 @@ def compare(assistant, topic: str, doc_ids: list[str], rows: int = 3) -> Compari
             if q not in cache:
                 query = spelling_variants(q)
                 passages = assistant.search.search(query, Filters(doc_ids=[d]), assistant.settings.top_k)
-                cache[q] = extractive.score(query, passages)
+                cache[q] = assistant.score_sentences(query, passages)
             col.append(_cell(d, cache[q], threshold, used))
         columns.append(col)
     cells = [[columns[j][i] for j in range(len(doc_ids))] for i in range(len(labels))]

@@ -68,6 +68,8 @@ class Answer:
     filters: dict = field(default_factory=dict)
     unsupported: list[str] = field(default_factory=list)  # LLM sentences removed by the grounding check
     warnings: list[str] = field(default_factory=list)
+    confidence: float | None = None  # P(the corpus answers the question), from the answerability model
+    evidence: list[dict] = field(default_factory=list)  # the best-scored sentences with their P
 
     def to_dict(self) -> dict:
         """JSON-ready form (the --json output and answers.jsonl rows)."""

@@ -101,3 +101,9 @@ def expand_query(query: str, acronyms: dict[str, str]) -> str:
         elif long.lower() in query.lower():
             extra.append(acr)
     return query + (" (" + "; ".join(extra) + ")" if extra else "")
+
+
+def token_overlap(a: str, b: str) -> float:
+    """Token Jaccard overlap, to skip near-duplicate sentences (overlapping chunks repeat text)."""
+    ta, tb = set(tokenize(a)), set(tokenize(b))
+    return len(ta & tb) / max(1, len(ta | tb))

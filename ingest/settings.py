@@ -22,7 +22,8 @@ INDEX_SCHEMA = 5
 # Fields that change answers without touching the index.
 ANSWER_FIELDS = (
     "top_k", "dense_k", "bm25_k", "rrf_k", "dense_weight", "bm25_weight", "per_doc_quota",
-    "answerer", "llm_provider", "abstain_threshold", "max_answer_sentences",
+    "answerer", "llm_provider", "abstain_threshold", "max_answer_sentences", "answerability_model",
+    "select_relative", "select_floor", "compare_min_score", "llm_model_path", "openai_model", "ollama_model",
 )
 
 
@@ -66,12 +67,18 @@ class Settings(BaseSettings):
     ollama_url: str = "http://127.0.0.1:11434"
     ollama_model: str = "qwen2.5:1.5b"
     llm_fallback: bool = Field(False, description="Fall back to extractive when the LLM fails.")
-    # Calibrated with `carbonqa eval calibrate --min-answer-rate 0.8` on evals/questions/full.jsonl
-    # (202 questions): 0.18 keeps false abstentions at 4% (balanced accuracy 0.53; support AUC 0.57).
-    abstain_threshold: float = Field(0.18, description="Min support (best sentence score less penalties) to answer.")
-    # A cell is raw sentence relevance within one document (no cross-corpus penalties), so it needs
-    # its own bar: below it the document counts as silent on the topic.
-    compare_min_score: float = Field(0.30, description="Min sentence score for a comparison cell.")
+    # None = the operating point calibrated on the dev split and stored with the model (`carbonqa eval train`).
+    abstain_threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description="Min P(the corpus answers) to answer; default: the model's dev-calibrated one.")
+    answerability_model: Path | None = Field(
+        None, description="Answerability model JSON; default: the one committed in assistant/answering/.")
+    select_relative: float = Field(
+        0.5, ge=0.0, le=1.0, description="A runner-up sentence is quoted when P >= this share of the best P.")
+    select_floor: float = Field(
+        0.3, ge=0.0, le=1.0, description="Min P for a runner-up from another page than the best sentence.")
+    # A cell is one document's best sentence for the topic; below this probability that the sentence
+    # states the provision asked about, the document counts as silent on it.
+    compare_min_score: float = Field(0.15, ge=0.0, le=1.0, description="Min P for a comparison cell.")
     max_answer_sentences: int = Field(4, ge=1, le=8)
     host: str = "127.0.0.1"
     port: int = 7860

@@ -1,4 +1,4 @@
-"""`carbonqa eval validate|run|report|calibrate`: check question sets, score pipelines, compare runs."""
+"""`carbonqa eval validate|run|report|train`: check question sets, score pipelines, compare runs."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -86,32 +86,34 @@ def register(app: typer.Typer) -> None:
 
         console.print(compare_dirs(dirs))
 
-    @eval_app.command("calibrate")
+    @eval_app.command("train")
     @cli_errors
-    def calibrate(
-        questions: Path = typer.Option(Path("evals/questions/full.jsonl"), "--questions", help="Question set (JSONL)."),
-        out: Path = typer.Option(None, "--out", help="Also write DIR/calibration.json."),
-        min_answer_rate: float = typer.Option(
-            0.0, "--min-answer-rate", min=0.0, max=1.0,
-            help="Only consider thresholds that still answer this share of answerable questions."),
+    def train(
+        questions: Path = typer.Option(Path("evals/questions/dev.jsonl"), "--questions", help="Dev question set (JSONL)."),
+        collect: bool = typer.Option(True, "--collect/--no-collect",
+                                     help="Recompute the feature table from the index (else refit the committed one)."),
+        max_false_abstain: float = typer.Option(0.04, "--max-false-abstain", min=0.0, max=0.5,
+                                                help="Bound on the dev false-abstain rate that sets the threshold."),
+        out: Path = typer.Option(None, "--out", help="Model JSON to write (default: the committed artifact)."),
         progress: bool = typer.Option(True, "--progress/--no-progress", help="Show the progress bar."),
     ) -> None:
-        """Find the abstention threshold that maximises balanced accuracy on a question set."""
+        """Train the answerability model on the dev split and print its cross-validated figures."""
+        import json
+
         from assistant.answer import Assistant
-        from evals import calibrate as C
+        from assistant.answering.answerability import ARTIFACT
+        from evals import train as T
         from evals.dataset import load_questions
 
         settings = load_settings()
-        _need_index(settings)
-        qs = load_questions(questions)
-        supports = C.support_scores(Assistant(settings), qs, progress)
-        result = C.calibrate(supports, settings.abstain_threshold, min_answer_rate)
-        console.print(C.table(result))
-        b, c = result["best"], result["current"]
-        console.print(
-            f"best threshold {b['threshold']:.3f}: balanced accuracy {b['balanced_accuracy']:.3f} "
-            f"(abstain recall {b['abstain_recall']:.3f}, answer rate {b['answer_rate']:.3f}); "
-            f"current {c['threshold']:.3f}: {c['balanced_accuracy']:.3f}", highlight=False,
-        )
-        if out:
-            console.print(f"wrote {C.write(result, out)}")
+        if collect:
+            _need_index(settings)
+            table = T.collect(Assistant(settings), load_questions(questions), progress)
+            T.write_table(table)
+        else:
+            table = T.read_table()
+        model, report = T.fit(table, max_false_abstain=max_false_abstain, source=T.source_info(questions))
+        target = out or ARTIFACT
+        target.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
+        console.print_json(data=report)
+        console.print(f"threshold {model.threshold:.4f} → {target}", highlight=False)

@@ -1,0 +1,1 @@
+"""Answering: evidence scoring, the answerability model, sentence selection and abstention."""

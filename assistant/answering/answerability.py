@@ -1,0 +1,85 @@
+"""The learned answerability model: P(sentence states the answer) and P(the corpus answers the question).
+
+Two small logistic models, trained on the dev split by `carbonqa eval train` (evals/train.py)
+and stored as plain JSON next to this file:
+- the sentence model weighs `features.FEATURES` of each (question, sentence) pair;
+- the question model turns the best sentence's logit (plus the share of rare question terms
+  that no passage contains) into a calibrated probability that the corpus answers at all.
+One probability thus drives both which sentences are quoted and whether to abstain.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from assistant.answering.features import FEATURES
+from ingest.errors import CarbonQAError
+
+ARTIFACT = Path(__file__).with_name("answerability.json")
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Model:
+    """Weights of the sentence and question models, plus the dev-calibrated operating point."""
+
+    features: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    q_coef: np.ndarray  # over (best sentence logit, missing-term share)
+    q_intercept: float
+    threshold: float  # abstain when P(answerable) is below this
+    meta: dict
+
+    def sentence_logits(self, X: np.ndarray) -> np.ndarray:
+        """Logit of 'this sentence states the answer' for each row of X."""
+        if X.size == 0:
+            return np.zeros(0)
+        return ((X - self.mean) / self.scale) @ self.coef + self.intercept
+
+    def answerable(self, best_logit: float, missing: float) -> float:
+        """Calibrated probability that the corpus answers the question."""
+        z = float(self.q_coef[0] * best_logit + self.q_coef[1] * missing + self.q_intercept)
+        return float(1.0 / (1.0 + np.exp(-z)))
+
+    def to_json(self) -> dict:
+        """The artifact's JSON object."""
+        return {
+            "format": FORMAT, "features": list(self.features),
+            "mean": [round(float(x), 6) for x in self.mean], "scale": [round(float(x), 6) for x in self.scale],
+            "coef": [round(float(x), 6) for x in self.coef], "intercept": round(float(self.intercept), 6),
+            "q_coef": [round(float(x), 6) for x in self.q_coef], "q_intercept": round(float(self.q_intercept), 6),
+            "threshold": round(float(self.threshold), 4), "meta": self.meta,
+        }
+
+    @classmethod
+    def from_json(cls, obj: dict) -> "Model":
+        """Parse an artifact; a model trained on other features is refused."""
+        if obj.get("format") != FORMAT or tuple(obj.get("features", ())) != FEATURES:
+            raise CarbonQAError("the answerability model was trained on other features: run `carbonqa eval train`")
+        arr = lambda k: np.asarray(obj[k], dtype=np.float64)  # noqa: E731
+        return cls(FEATURES, arr("mean"), arr("scale"), arr("coef"), float(obj["intercept"]), arr("q_coef"),
+                   float(obj["q_intercept"]), float(obj["threshold"]), obj.get("meta", {}))
+
+
+def sigmoid(z):
+    """Logistic function, elementwise."""
+    return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64)))
+
+
+@lru_cache(maxsize=4)
+def load(path: str | None = None) -> Model:
+    """The committed model (or another artifact by path), parsed once per process."""
+    p = Path(path) if path else ARTIFACT
+    try:
+        return Model.from_json(json.loads(p.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        raise CarbonQAError(f"{p}: answerability model missing: run `carbonqa eval train`") from None
+    except (ValueError, KeyError) as exc:
+        raise CarbonQAError(f"{p}: unreadable answerability model ({exc})") from None

@@ -1,0 +1,90 @@
+"""Features of one (question, candidate sentence) pair: does this sentence state what is asked?
+
+Every feature is a plain number computed from the question analysis (`question.analyse`), the
+sentence, its passage and the retrieval trace. The answerability model (`answerability.py`)
+weighs them; the names here are the columns of its training table, so adding or reordering a
+feature means retraining (`carbonqa eval train`).
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.answering.question import Asked, has_value, names_attribute
+from assistant.quotes import Sentence
+from assistant.text import tokenize
+
+FEATURES = (
+    "dense", "dense_gap", "lexical", "lexical_gap", "subject", "rare", "bigram", "context",
+    "section", "rank", "dense_rank", "missing", "attr_asked", "attr_named", "value_needed", "value_found",
+    "attr_value", "value_absent_q", "definition_q", "definitional", "glossary", "named_doc", "listing_q",
+    "lead_in", "length", "heading_like", "cross_ref", "digits",
+)
+_DEFINITIONAL = re.compile(r"\b(means|refers to|is defined as|shall mean|is the|are the|is a|is an)\b", re.I)
+_CROSS_REF = re.compile(r"\b(see (section|annex|chapter|the)|in accordance with|as set out in|refer to|"
+                        r"set out in (section|annex))\b", re.I)
+_DIGIT = re.compile(r"\d")
+
+
+@dataclass
+class Candidate:
+    """One sentence that might answer the question, with where it was found."""
+
+    sentence: Sentence
+    rank: int  # rank of its passage in the retrieved list (0 = best)
+    dense: float = 0.0  # cosine of question and sentence embeddings
+    dense_rank: int = 0
+
+
+def _coverage(weights: dict[str, float], toks: set[str]) -> float:
+    """IDF-weighted share of the weighted terms present in toks."""
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in toks) / total if total else 0.0
+
+
+def _heading_like(text: str) -> float:
+    """Share of capitalised words: titles and table headers score high, prose low."""
+    words = [w for w in text.split() if w[:1].isalpha()]
+    return sum(w[0].isupper() for w in words) / len(words) if words else 0.0
+
+
+def pair_features(asked: Asked, cands: list[Candidate], idf: dict[str, float], missing: float,
+                  named_docs: set[str]) -> np.ndarray:
+    """The feature matrix (one row per candidate, columns = FEATURES)."""
+    top = max(idf.values(), default=1.0)
+    weights = {t: idf.get(t, top) for t in asked.terms}
+    subject = {t: idf.get(t, top) for t in asked.subject}
+    rarest = max(weights.values(), default=1.0)
+    sent_toks = [set(tokenize(c.sentence.text)) for c in cands]
+    lexical = [_coverage(weights, st) for st in sent_toks]
+    best_lex = max(lexical, default=0.0)
+    best_dense = max((c.dense for c in cands), default=0.0)
+    rows = []
+    value_anywhere = any(has_value(c.sentence.text, asked.value) for c in cands) if asked.value else True
+    for c, toks, lex in zip(cands, sent_toks, lexical):
+        s, p = c.sentence, c.sentence.passage
+        text = s.text
+        ctx = set(tokenize(f"{p.title} {p.section} {p.text}"))
+        sec = set(tokenize(f"{s.section} {p.title}"))
+        found = [w for t, w in weights.items() if t in toks]
+        stoks = tokenize(text)
+        bigrams = set(zip(stoks, stoks[1:]))
+        value_found = has_value(text, asked.value) if asked.value else False
+        attr_named = names_attribute(text, asked)
+        rows.append([
+            c.dense, c.dense - best_dense, lex, lex - best_lex, _coverage(subject, toks),
+            max(found, default=0.0) / rarest if rarest else 0.0,
+            len(asked.bigrams & bigrams) / len(asked.bigrams) if asked.bigrams else 0.0,
+            _coverage(weights, ctx), _coverage(weights, sec),
+            1.0 / (1 + c.rank), 1.0 / (1 + c.dense_rank), missing,
+            float(bool(asked.attribute)), float(attr_named), float(bool(asked.value)), float(value_found),
+            float(attr_named and value_found), float(bool(asked.value) and not value_anywhere),
+            float(asked.definition), float(bool(_DEFINITIONAL.search(text))), float(p.id.startswith("def:")),
+            float(p.doc_id in named_docs), float(asked.listing), float(text.rstrip().endswith(":")),
+            math.log1p(len(text.split())), _heading_like(text), float(bool(_CROSS_REF.search(text))),
+            float(bool(_DIGIT.search(text))),
+        ])
+    return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))

@@ -1,0 +1,98 @@
+"""Glossary answers: a 'what is X' question meets the instruments' own definitions of X.
+
+Definitions come from `assistant.definitions` (built from the index, cached per index version);
+an entry is offered as evidence only where its text stands verbatim on the page it cites.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from assistant.models import Passage
+from assistant.retrieval import FAMILIES
+from ingest.clean import normalise_ws
+
+_DEFINE = re.compile(
+    r"^(?:what(?:'s| is| are)|define|definition of|meaning of|what does|what do)\s+(?:an?\s+|the\s+)?"
+    r"(?:term\s+)?[\"“']?(?P<term>[^?\"”']{2,60}?)[\"”']?(?:\s+(?:mean|means|stand for|refer to))?\s*\??$",
+    re.I,
+)
+
+
+_DEFINE_INLINE = re.compile(
+    r"\b(?:define|defines|defined|definition of|meaning of|mean by)\s+(?:an?\s+|the\s+)?(?:term\s+)?[\"“']?"
+    r"(?P<term>[A-Za-z][\w/\- ]{1,60}?)[\"”']?(?=\s+(?:compared|versus|vs\.?|and|in|under|according|differ|for|by|within|of|as)\b|[?.,;]|$)",
+    re.I,
+)
+
+
+def definition_term(question: str) -> str:
+    """The term a 'what is X / define X' question asks about, or ''."""
+    m = _DEFINE.match(question.strip()) or _DEFINE_INLINE.search(question)
+    if not m:
+        return ""
+    raw = m.group("term")
+    term = re.sub(r"\s+(?:under|in|according to|as defined by|for|by|of the)\s+.*$", "", raw, flags=re.I)
+    tail = raw[len(term):].lower()
+    if tail and not any(n in tail for names in FAMILIES.values() for n in names + ["glossary", "definitions"]):
+        return ""  # "what is the crediting period for ARR projects" asks a rule, not a definition
+    term = re.sub(r"^(?:definition|meaning)\s+of\s+(?:an?\s+|the\s+)?", "", term, flags=re.I)
+    return term.strip() if 0 < len(term.split()) <= 6 else ""
+
+
+class Glossary:
+    """Defined terms of the indexed corpus, as passages a 'what is X' question can cite."""
+
+    def __init__(self, search):
+        self.search = search
+        self._definitions = None
+
+    def index(self):
+        """Defined terms of the corpus (cached per index version)."""
+        return self._cache()[1]
+
+    def _cache(self):
+        """(version, DefinitionIndex, whitespace-normalised page texts) for the current index."""
+        from assistant.definitions import DefinitionIndex, doc_views
+
+        version = self.search.store.index_version()
+        if self._definitions is None or self._definitions[0] != version:
+            lex = self.search.lexical
+            pages: dict[tuple[str, int], str] = {}
+            for doc_id, view in doc_views(lex.texts, lex.metas).items():
+                bounds = view.page_offs + [len(view.text)]
+                for i, num in enumerate(view.pages):  # a page may be marked at several chunk starts
+                    key = (doc_id, num)
+                    pages[key] = pages.get(key, "") + " " + view.text[bounds[i]: bounds[i + 1]]
+            pages = {k: normalise_ws(v) for k, v in pages.items()}
+            self._definitions = (version, DefinitionIndex.build(self.search), pages)
+        return self._definitions
+
+    def passages(self, question: str, allowed: list[str] | None) -> list[Passage]:
+        """Glossary definitions of the term a 'what is X' question asks about, as passages."""
+        term = definition_term(question)
+        if not term:
+            return []
+        try:
+            _v, index, pages = self._cache()
+            defs = index.lookup(term, allowed)
+        except Exception:  # definitions are a bonus; retrieval alone still answers
+            return []
+        out = []
+        for d in defs[:3]:
+            # A quote must stand verbatim on the page it cites: find that page, or skip the entry
+            # (table glossaries can interleave a wrapped term with its definition).
+            page = next((p for p in (d.page, d.page + 1, d.page - 1, d.page + 2)
+                         if normalise_ws(d.definition) in pages.get((d.doc_id, p), "")), None)
+            if page is None:
+                continue
+            key = hashlib.sha256(f"{d.doc_id}:{d.page}:{d.definition}".encode()).hexdigest()[:16]
+            rec = self.search.documents().get(d.doc_id, {})
+            out.append(Passage(
+                id=f"def:{key}", doc_id=d.doc_id, title=d.title, text=d.definition, page_start=page,
+                page_end=page, page_label="", section=d.section, score=1.0,
+                version=rec.get("version", ""), category=rec.get("category", ""),
+                page_marks=json.dumps([[0, page, ""]]),
+            ))
+        return out

@@ -1,0 +1,120 @@
+"""What a question asks for: its subject, the attribute it wants (fee, deadline, body…) and the value type.
+
+"What is the registration fee for a VCS project?" has the subject {registration, vcs, project},
+the asked attribute `fee` and wants an amount. A sentence that mentions the registration fee
+but states no amount shares the question's words without answering it; these fields let the
+answerability features tell the two apart.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from assistant.text import content_words, tokenize
+
+# attribute -> (question cue, words that name the attribute in a sentence, value the answer needs)
+# Values: amount (a number with a unit or currency), number, percent, date, duration, actor.
+_ATTRIBUTES: list[tuple[str, str, tuple[str, ...], str]] = [
+    ("fee", r"\b(fees?|charges?|costs?|price[sd]?|levy|levies|pay|paid|payable|payment)\b",
+     ("fee", "charge", "cost", "price", "levy", "pay", "paid", "payable", "payment", "usd", "us$", "$", "inr", "eur"),
+     "amount"),
+    ("penalty", r"\b(penalt(y|ies)|fines?|sanctions?|punish\w*)\b",
+     ("penalty", "fine", "sanction", "liable", "punish"), "amount"),
+    ("percent", r"\b(percentage|per ?cent|share|proportion|what fraction|how much of)\b",
+     ("percent", "per cent", "%", "share", "proportion"), "percent"),
+    ("deadline", r"\b(deadline|time ?limit|within how (many|long)|how (many|long) (days|weeks|months|years)|"
+                 r"how soon|no later than|by when)\b",
+     ("within", "day", "week", "month", "year", "deadline", "later than", "prior to", "before"), "duration"),
+    ("duration", r"\b(how long|what (period|duration|length)|for how many years|lifetime|valid for)\b",
+     ("year", "month", "day", "period", "duration", "length"), "duration"),
+    ("date", r"\b(when|what date|which date|which year|what year|in what year|on what date|since when)\b",
+     ("date", "year", "signed", "adopted", "entered", "launched", "published"), "date"),
+    ("body", r"\b(who|whom|which (body|entity|organi[sz]ation|authority|agency|ministry|institution|committee|"
+             r"party|parties|actor|department|board)|what (body|entity|organi[sz]ation|authority|agency|ministry|"
+             r"institution|committee|board))\b",
+     ("board", "committee", "ministry", "authority", "agency", "secretariat", "panel", "body", "government",
+      "registry", "verra", "vvb", "doe", "party", "parties", "administrator", "bureau", "council"), "actor"),
+    ("count", r"\b(how many|number of|what number)\b", (), "number"),
+    ("amount", r"\b(how much|what (amount|quantity|volume|threshold|limit|minimum|maximum|rate|value|level))\b"
+               r"|\b(minimum|maximum|threshold|at least|at most|cap)\b", (), "number"),
+]
+_DEFINE = re.compile(r"^\s*(what (is|are|does)|define|definition|meaning|what do .* mean)\b|\bmean(s|ing)?\b.*\?$", re.I)
+_LIST_Q = re.compile(r"\b(what are the|which are the|list|name the|what (steps|requirements|criteria|conditions|"
+                     r"documents|elements|types|categories)|steps|requirements)\b", re.I)
+_WH = {"what", "which", "who", "whom", "when", "how", "many", "much", "long", "why", "where"}
+
+_NUM = re.compile(r"\d")
+_PERCENT = re.compile(r"\d\s*(%|per ?cent|percent)", re.I)
+_MONEY = re.compile(r"(US\$|USD|EUR|INR|Rs\.?|₹|\$|€|£)\s?\d|\d[\d,.]*\s?(USD|EUR|INR|dollars|euros|rupees|crore|lakh)",
+                    re.I)
+_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+_MONTH = re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I)
+_DURATION = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|sixty|"
+                       r"ninety)[\s-]+(calendar |business |working )?(days?|weeks?|months?|years?)\b", re.I)
+_NUMWORD = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
+                      r"fifty|hundred|thousand|million|billion|half|double|twice)\b", re.I)
+_ACTOR = re.compile(r"\b([A-Z][a-z]+ (Board|Committee|Ministry|Authority|Agency|Secretariat|Panel|Council|Bureau|"
+                    r"Registry|Body)|Executive Board|Joint Committee|Verra|VVBs?|DOEs?|Secretariat|Government|"
+                    r"[A-Z]{2,6}s?)\b")
+
+
+@dataclass(frozen=True)
+class Asked:
+    """The analysed question."""
+
+    text: str
+    terms: tuple[str, ...]
+    subject: tuple[str, ...]
+    attribute: str = ""
+    attribute_words: tuple[str, ...] = ()
+    value: str = ""
+    definition: bool = False
+    listing: bool = False
+    bigrams: frozenset = field(default_factory=frozenset)
+
+
+def analyse(question: str) -> Asked:
+    """Subject terms, asked attribute and value type of one (standalone) question."""
+    q = question.strip()
+    attr, words, value = "", (), ""
+    for name, cue, attr_words, val in _ATTRIBUTES:
+        if re.search(cue, q, re.I):
+            attr, words, value = name, attr_words, val
+            break
+    terms = tuple(t for t in content_words(q) if t not in _WH)
+    attr_toks = {t for w in words for t in tokenize(w)} | set(tokenize(re.sub(r"[^\w ]", " ", attr)))
+    subject = tuple(t for t in terms if t not in attr_toks and t not in _WH)
+    toks = [t for t in tokenize(q) if t not in _WH]
+    bigrams = frozenset(zip(toks, toks[1:]))
+    return Asked(q, terms, subject or terms, attr, tuple(words), value,
+                 bool(_DEFINE.search(q)) and attr == "" and not _LIST_Q.search(q),
+                 bool(_LIST_Q.search(q)), bigrams)
+
+
+def has_value(text: str, value: str) -> bool:
+    """True when the sentence contains the kind of value the question needs."""
+    if not value:
+        return False
+    if value == "amount":
+        return bool(_MONEY.search(text) or (_NUM.search(text) and re.search(r"\b(per|tonne|tCO2|fee|USD|%)", text)))
+    if value == "percent":
+        return bool(_PERCENT.search(text))
+    if value == "date":
+        return bool(_YEAR.search(text) or _MONTH.search(text))
+    if value == "duration":
+        return bool(_DURATION.search(text) or re.search(r"\b(annual(ly)?|every year|each year|once)\b", text, re.I))
+    if value == "actor":
+        return bool(_ACTOR.search(text))
+    return bool(_NUM.search(text) or _NUMWORD.search(text))
+
+
+def names_attribute(text: str, asked: Asked) -> bool:
+    """True when the sentence names the asked attribute (e.g. 'fee' for a fee question)."""
+    if not asked.attribute_words:
+        return False
+    low = text.lower()
+    toks = set(tokenize(low))
+    for w in asked.attribute_words:
+        if (w in toks) if w.isalnum() else (w in low):
+            return True
+    return False

@@ -1,0 +1,155 @@
+"""Evidence scoring: candidate sentences of the retrieved passages, their features and probabilities.
+
+`Scorer.candidates` collects the sentences worth judging (with their question similarity);
+`Scorer.judge` applies the answerability model; `select` picks the sentences to quote.
+"""
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+
+from assistant.answering.answerability import Model, sigmoid
+from assistant.answering.features import Candidate, pair_features
+from assistant.answering.question import Asked, has_value
+from assistant.models import Citation, Passage
+from assistant.quotes import Sentence, cite, sentences
+from assistant.text import content_words, token_overlap, tokenize
+
+CACHE_SIZE = 20000
+
+
+def idf_table(token_lists: list[list[str]]) -> dict[str, float]:
+    """Inverse document frequency over chunks."""
+    n = len(token_lists)
+    df: dict[str, int] = {}
+    for toks in token_lists:
+        for t in set(toks):
+            df[t] = df.get(t, 0) + 1
+    return {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+
+
+def missing_share(question: str, passages: list[Passage], idf: dict[str, float]) -> float:
+    """IDF-weighted share of the question's terms that appear in none of the passages.
+
+    Rare question words that no candidate passage contains are a strong sign that the corpus
+    does not hold the answer (e.g. "quorum" when no document mentions one).
+    """
+    terms = content_words(question)
+    if not terms:
+        return 0.0
+    present: set[str] = set()
+    for p in passages:
+        present.update(tokenize(f"{p.title} {p.section} {p.text}"))
+    top = max(idf.values(), default=1.0)
+    weights = {t: idf.get(t, top) for t in terms}
+    total = sum(weights.values()) or 1.0
+    return sum(w for t, w in weights.items() if t not in present) / total
+
+
+class Scorer:
+    """Sentence candidates and their probabilities; sentence vectors are cached per process."""
+
+    def __init__(self, embedder, idf: dict[str, float], passages_used: int = 10, max_embedded: int = 32):
+        self.embedder = embedder
+        self.idf = idf
+        self.passages_used = passages_used
+        self.max_embedded = max_embedded
+        self._cache: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def candidates(self, asked: Asked, focus: str, passages: list[Passage]) -> list[Candidate]:
+        """The sentences of the top passages most worth judging, with their dense similarity."""
+        pool: list[Candidate] = []
+        for rank, p in enumerate(passages[: self.passages_used]):
+            for s in sentences(p):
+                if 4 <= len(s.text.split()) <= 90 or p.id.startswith("def:"):
+                    pool.append(Candidate(s, rank))
+        if not pool:
+            return []
+        top = max(self.idf.values(), default=1.0)
+        weights = {t: self.idf.get(t, top) for t in asked.terms}
+        total = sum(weights.values()) or 1.0
+
+        def promise(c: Candidate) -> float:
+            """Cheap pre-score: encoding is most of the time, so only promising sentences are embedded."""
+            toks = set(tokenize(c.sentence.text))
+            lex = sum(w for t, w in weights.items() if t in toks) / total
+            return lex + 0.15 * has_value(c.sentence.text, asked.value) + 0.1 / (1 + c.rank)
+
+        pool = sorted(pool, key=lambda c: -promise(c))[: self.max_embedded]
+        qvec = self.embedder.embed([focus])[0]
+        vecs = self._vectors([c.sentence.text for c in pool])
+        sims = vecs @ qvec
+        for c, sim in zip(pool, sims):
+            c.dense = float(sim)
+        for r, i in enumerate(np.argsort(-sims)):
+            pool[int(i)].dense_rank = r
+        return pool
+
+    def judge(self, model: Model, asked: Asked, cands: list[Candidate], missing: float,
+              named_docs: set[str]) -> tuple[list[tuple[float, Sentence]], float, np.ndarray]:
+        """(sentences with P(states the answer), best first; P(corpus answers); feature matrix)."""
+        X = pair_features(asked, cands, self.idf, missing, named_docs)
+        if not cands:
+            return [], model.answerable(-10.0, missing), X
+        logits = model.sentence_logits(X)
+        probs = sigmoid(logits)
+        order = np.argsort(-logits)
+        scored = [(float(probs[i]), cands[int(i)].sentence) for i in order]
+        return scored, model.answerable(float(logits[order[0]]), missing), X
+
+    def _vectors(self, texts: list[str]) -> np.ndarray:
+        """Embeddings with a bounded per-process cache keyed by sentence text."""
+        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if todo:
+            fresh = self.embedder.embed(todo)
+            with self._lock:  # chat requests run in parallel threads
+                for t, v in zip(todo, fresh):
+                    self._cache[t] = v
+                while len(self._cache) > CACHE_SIZE:
+                    self._cache.pop(next(iter(self._cache)))
+        with self._lock:
+            return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+
+
+def select(scored: list[tuple[float, Sentence]], max_sentences: int = 4, relative: float = 0.5,
+           floor: float = 0.3, must_cover: list[list[str]] | None = None) -> list[tuple[float, Sentence]]:
+    """The best sentence, then runners-up close to it in probability that add something new.
+
+    A runner-up on the best sentence's page needs only `relative` of its probability; one from
+    another page must also clear `floor`, since every extra page cited is a claim to check.
+    """
+    if not scored:
+        return []
+    best_p, best = scored[0]
+    chosen: list[tuple[float, Sentence]] = [scored[0]]
+    for docs in must_cover or []:
+        hit = next((x for x in scored if x[1].passage.doc_id in docs), None)
+        if hit and all(hit[1] is not c for _, c in chosen):
+            chosen.append(hit)
+    for p, s in scored[1:]:
+        if len(chosen) >= max(max_sentences, len(must_cover or []) + 1):
+            break
+        same_page = (s.passage.doc_id, s.page) == (best.passage.doc_id, best.page)
+        if p < relative * best_p or (not same_page and p < floor):
+            continue
+        if any(token_overlap(s.text, c.text) > 0.6 for _, c in chosen):
+            continue
+        chosen.append((p, s))
+    # Read in document order within a page, as the user will find them on the PDF.
+    return chosen
+
+
+def nearest(scored: list[tuple[float, Sentence]], n: int = 3) -> list[Citation]:
+    """Citations for the nearest passages when abstaining: the best sentence of up to n passages."""
+    out, seen = [], set()
+    for sc, s in scored:
+        if s.passage.id in seen:
+            continue
+        seen.add(s.passage.id)
+        out.append(cite(len(out) + 1, s, sc))
+        if len(out) >= n:
+            break
+    return out

@@ -1,0 +1,204 @@
+"""Train the answerability model on the dev split: `carbonqa eval train`.
+
+1. `collect`: every dev question goes through the assistant's own gather step (rewrite,
+   retrieval, candidate sentences, features), so training sees exactly what answering sees.
+   Each candidate sentence is labelled 1 when it states the gold answer: it lies on a gold
+   evidence page and overlaps a gold quote or contains a key fact (or, on another page of a
+   gold document, contains a key fact). Every candidate of an unanswerable question is 0.
+2. `fit`: a logistic sentence model on standardised features, then a logistic question model
+   on (best sentence logit, missing-term share) fitted to out-of-fold logits, so its
+   probabilities are calibrated on questions the sentence model did not see.
+3. The abstention threshold is the highest one whose out-of-fold false-abstain rate stays
+   within `max_false_abstain`.
+Rows whose id the split rule puts in test are refused: test is for reporting only.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from assistant.answering.answerability import Model
+from assistant.answering.features import FEATURES
+from assistant.text import tokenize
+from evals.dataset import Question, file_sha256
+from evals.metrics import contains_fact
+from evals.split import split_of
+from ingest.errors import CarbonQAError
+
+TABLE = Path(__file__).parent / "answerability" / "dev_features.csv.gz"
+FOLDS = 5
+C = 1.0
+
+
+@dataclass
+class Table:
+    """The training table: one row per (question, candidate sentence)."""
+
+    qids: list[str]
+    answerable: np.ndarray  # per row: the row's question is answerable
+    missing: np.ndarray
+    X: np.ndarray
+    y: np.ndarray
+
+
+def label(q: Question, doc: str, page: int, text: str) -> int:
+    """1 when the sentence states (part of) the gold answer of q."""
+    if not q.answerable:
+        return 0
+    facts = any(contains_fact(text, f) for f in q.key_facts)
+    if (doc, page) not in q.gold_pages:
+        return int(doc in q.gold_docs and facts)
+    toks = set(tokenize(text))
+    for e in q.evidence:
+        if (e.doc, e.page) != (doc, page):
+            continue
+        qt = set(tokenize(e.quote))
+        if qt and toks and len(qt & toks) / min(len(qt), len(toks)) >= 0.5:
+            return 1
+    return int(facts)
+
+
+def collect(assistant, questions: list[Question], progress: bool = True) -> Table:
+    """Features and labels of every candidate sentence of every question."""
+    from tqdm import tqdm
+
+    test = [q.id for q in questions if split_of(q.id) == "test"]
+    if test:
+        raise CarbonQAError(f"{len(test)} question(s) belong to the test split (e.g. {test[0]}): train on dev only")
+    zero = Model(FEATURES, np.zeros(len(FEATURES)), np.ones(len(FEATURES)), np.zeros(len(FEATURES)), 0.0,
+                 np.zeros(2), 0.0, 0.5, {})
+    qids, ans, miss, xs, ys = [], [], [], [], []
+    for q in tqdm(questions, desc="features", unit="q", disable=not progress, dynamic_ncols=True):
+        ev = assistant.gather(" ".join(q.question.split()), list(q.history), model=zero)
+        for c, row in zip(ev.candidates, ev.features):
+            s = c.sentence
+            qids.append(q.id)
+            ans.append(q.answerable)
+            miss.append(ev.missing)
+            xs.append(row)
+            ys.append(label(q, s.passage.doc_id, s.page, s.text))
+        if not ev.candidates:  # the question still counts for abstention: one empty row
+            qids.append(q.id)
+            ans.append(q.answerable)
+            miss.append(ev.missing)
+            xs.append(np.full(len(FEATURES), np.nan))
+            ys.append(0)
+    return Table(qids, np.array(ans, bool), np.array(miss), np.vstack(xs), np.array(ys, int))
+
+
+def write_table(t: Table, path: Path = TABLE) -> None:
+    """The table as gzipped CSV (deterministic bytes: no timestamp in the gzip header)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["qid", "answerable", "missing", "label", *FEATURES])
+    for i, qid in enumerate(t.qids):
+        w.writerow([qid, int(t.answerable[i]), f"{t.missing[i]:.6g}", t.y[i], *(f"{v:.6g}" for v in t.X[i])])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(buf.getvalue().encode(), mtime=0))
+
+
+def read_table(path: Path = TABLE) -> Table:
+    """Read a table written by write_table."""
+    rows = list(csv.reader(io.StringIO(gzip.decompress(path.read_bytes()).decode())))
+    head, body = rows[0], rows[1:]
+    if tuple(head[4:]) != FEATURES:
+        raise CarbonQAError(f"{path}: built for other features: rerun `carbonqa eval train --collect`")
+    return Table([r[0] for r in body], np.array([r[1] == "1" for r in body]), np.array([float(r[2]) for r in body]),
+                 np.array([[float(v) for v in r[4:]] for r in body]).reshape(len(body), len(FEATURES)),
+                 np.array([int(r[3]) for r in body]))
+
+
+def _question_rows(t: Table, logits: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Per question: id, [best logit, missing], answerable."""
+    best: dict[str, list] = {}
+    for i, qid in enumerate(t.qids):
+        z = -10.0 if np.isnan(logits[i]) else float(logits[i])
+        cur = best.setdefault(qid, [z, t.missing[i], t.answerable[i]])
+        cur[0] = max(cur[0], z)
+    ids = list(best)
+    return ids, np.array([[best[q][0], best[q][1]] for q in ids]), np.array([best[q][2] for q in ids], bool)
+
+
+def _fit_sentence(X: np.ndarray, y: np.ndarray):
+    """Standardiser and logistic regression for the sentence model."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = X.mean(axis=0), X.std(axis=0)
+    scale[scale == 0] = 1.0
+    lr = LogisticRegression(C=C, max_iter=2000).fit((X - mean) / scale, y)
+    return mean, scale, lr.coef_[0], float(lr.intercept_[0])
+
+
+def out_of_fold_logits(t: Table, folds: int = FOLDS) -> np.ndarray:
+    """Sentence logits for every row from a model that never saw the row's question."""
+    from sklearn.model_selection import GroupKFold
+
+    ok = ~np.isnan(t.X).any(axis=1)
+    out = np.full(len(t.y), np.nan)
+    groups = np.array(t.qids)
+    idx = np.flatnonzero(ok)
+    for tr, te in GroupKFold(n_splits=folds).split(idx, groups=groups[idx]):
+        tr, te = idx[tr], idx[te]
+        mean, scale, coef, b = _fit_sentence(t.X[tr], t.y[tr])
+        out[te] = ((t.X[te] - mean) / scale) @ coef + b
+    return out
+
+
+def choose_threshold(p_answerable: np.ndarray, answerable: np.ndarray, max_false_abstain: float) -> float:
+    """The highest threshold whose false-abstain rate on answerable questions stays within the bound."""
+    probs = np.sort(p_answerable[answerable])
+    k = int(np.floor(max_false_abstain * len(probs)))  # at most k answerable questions may fall below
+    if len(probs) == 0:
+        return 0.5
+    return float(probs[k]) - 1e-6 if k < len(probs) else float(probs[-1])
+
+
+def auc(scores: np.ndarray, labels: np.ndarray) -> float | None:
+    """ROC AUC (None when one class is absent)."""
+    from sklearn.metrics import roc_auc_score
+
+    return None if len(set(labels.tolist())) < 2 else round(float(roc_auc_score(labels, scores)), 4)
+
+
+def fit(t: Table, *, max_false_abstain: float = 0.04, source: dict | None = None) -> tuple[Model, dict]:
+    """The final model (sentence and question parts, threshold) and its cross-validated report."""
+    from sklearn.linear_model import LogisticRegression
+
+    oof = out_of_fold_logits(t)
+    ids, qx, qy = _question_rows(t, oof)
+    qlr = LogisticRegression(C=C, max_iter=2000).fit(qx, qy)
+    q_oof = np.zeros(len(ids))
+    from sklearn.model_selection import StratifiedKFold
+
+    for tr, te in StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=0).split(qx, qy):
+        q_oof[te] = LogisticRegression(C=C, max_iter=2000).fit(qx[tr], qy[tr]).predict_proba(qx[te])[:, 1]
+    threshold = choose_threshold(q_oof, qy, max_false_abstain)
+    una = ~qy
+    report = {
+        "questions": len(ids), "answerable": int(qy.sum()), "unanswerable": int(una.sum()),
+        "pairs": int(len(t.y)), "positive_pairs": int(t.y.sum()),
+        "cv_sentence_auc": auc(np.nan_to_num(oof, nan=-10.0), t.y),
+        "cv_answerability_auc": auc(q_oof, qy),
+        "cv_abstain_recall": round(float((q_oof[una] < threshold).mean()), 4) if una.any() else None,
+        "cv_false_abstain": round(float((q_oof[qy] < threshold).mean()), 4) if qy.any() else None,
+        "max_false_abstain": max_false_abstain,
+    }
+    ok = ~np.isnan(t.X).any(axis=1)
+    mean, scale, coef, b = _fit_sentence(t.X[ok], t.y[ok])
+    meta = {"trained": dt.date.today().isoformat(), "cv": report, **(source or {})}
+    model = Model(FEATURES, mean, scale, coef, b, qlr.coef_[0], float(qlr.intercept_[0]), threshold, meta)
+    return model, report
+
+
+def source_info(questions_file: Path) -> dict:
+    """Where the training rows came from, recorded in the artifact."""
+    import sklearn
+
+    return {"questions_file": questions_file.name, "questions_sha256": file_sha256(questions_file),
+            "sklearn": sklearn.__version__}
