@@ -1,8 +1,11 @@
 """Question sets: load the JSONL rows and check every claim they make against the corpus.
 
-A row is only as good as its evidence: validation re-reads each cited page (both pypdf's raw
-text and our cleaned text) and reports every problem it finds, one line each, instead of
-stopping at the first, so a question set can be fixed in one pass.
+A row is only as good as its evidence: validation re-reads each cited page in pypdf's raw text
+(never our own cleaned text, so a cleaning bug cannot make a gold quote look right) and reports
+every problem it finds, one line each, instead of stopping at the first, so a question set can
+be fixed in one pass. The raw text is normalised in two ways only: runs of whitespace become one
+space, and a hyphen at a line break ("emis-\nsions", "long-\nterm") may be read either as a
+broken word ("emissions") or as a compound ("long-term").
 """
 from __future__ import annotations
 
@@ -20,9 +23,11 @@ from ingest.settings import INDEX_SCHEMA, Settings
 
 TYPES = ("factoid", "number", "definition", "list", "procedure", "comparison", "unanswerable")
 QUOTE_WORDS = (6, 30)
-_ID = re.compile(r"^q\d{3,}$")
 # A hyphen left by a line break ("emis- sions") would only match raw text by accident.
 _HYPHEN_BREAK = re.compile(r"[a-z]- [a-z]")
+# A hyphen that ends a line of pypdf's raw text; marked before whitespace is collapsed.
+_LINE_HYPHEN = re.compile(r"(?<=\w)-[ \t]*\r?\n\s*(?=\w)")
+_MARK = "\x00"
 
 
 class DatasetError(CarbonQAError):
@@ -109,8 +114,11 @@ def check_schema(row: dict, line: int) -> list[Problem]:
     def bad(fld: str, msg: str) -> None:
         out.append(Problem(qid, line, fld, msg))
 
-    if not _ID.match(qid):
-        bad("id", f"expected an id like q001, got {row.get('id')!r}")
+    rid = row.get("id")
+    if not isinstance(rid, str) or not rid.strip():
+        bad("id", f"expected a non-empty string id, got {rid!r}")
+    elif rid != rid.strip():
+        bad("id", f"id has leading or trailing whitespace: {rid!r}")
     for fld in ("question", "answer"):
         if not isinstance(row.get(fld), str) or not row[fld].strip():
             bad(fld, "missing or empty string")
@@ -163,18 +171,39 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def mark_raw(raw: str) -> str:
+    """Whitespace-normalised raw page text with each line-break hyphen replaced by a marker."""
+    return normalise_ws(_LINE_HYPHEN.sub(_MARK, raw))
+
+
+def raw_readings(marked: str) -> tuple[str, str]:
+    """The two readings of a marked raw page: broken words joined, and compounds kept hyphenated."""
+    return marked.replace(_MARK, ""), marked.replace(_MARK, "-")
+
+
+def page_texts(raw: str, cleaned: str) -> tuple[str, str, str]:
+    """(raw, cleaned, marked raw) for one page: the first two whitespace-normalised."""
+    return normalise_ws(raw), normalise_ws(cleaned), mark_raw(raw)
+
+
 class CorpusPages:
-    """Page texts of every manifest document, raw (pypdf) and cleaned, whitespace-normalised.
+    """Page texts of every manifest document: raw (pypdf) and cleaned, whitespace-normalised,
+    plus the raw text with line-break hyphens marked (see `page_texts`).
 
     Extraction of the bundled PDFs takes a while, so page texts are cached per file sha256
-    and extraction schema under data_dir/eval-pages; `pages` may also be given directly (tests).
+    and extraction schema under data_dir/eval-pages; `pages` may also be given directly (tests),
+    as (raw, cleaned) text pairs per page, line breaks and all.
     """
+
+    _CACHE_FORMAT = 2  # 2: a third, hyphen-marked raw text per page
 
     def __init__(self, settings: Settings | None = None, pages: dict[str, list[tuple[str, str]]] | None = None,
                  cache_dir: Path | None = None):
         self.settings = settings
         self.cache_dir = cache_dir or (settings.data_dir / "eval-pages" if settings is not None else None)
-        self._pages: dict[str, list[tuple[str, str]]] = dict(pages or {})
+        self._pages: dict[str, list[tuple[str, str, str]]] = {
+            doc: [page_texts(raw, cleaned) for raw, cleaned in texts] for doc, texts in (pages or {}).items()
+        }
         self._files: dict[str, tuple[Path, str | None]] = {}
         if settings is not None:
             for e in load_manifest(settings.manifest_path):
@@ -186,8 +215,8 @@ class CorpusPages:
         """Documents whose text is available."""
         return set(self._pages) | set(self._files)
 
-    def variants(self, doc: str) -> list[tuple[str, str]] | None:
-        """Per page (1-based index = position + 1): (raw, cleaned) normalised texts; None if unknown."""
+    def variants(self, doc: str) -> list[tuple[str, str, str]] | None:
+        """Per page (1-based index = position + 1): (raw, cleaned, marked raw) texts; None if unknown."""
         if doc not in self._pages:
             if doc not in self._files:
                 return None
@@ -199,14 +228,14 @@ class CorpusPages:
         v = self.variants(doc)
         return len(v) if v else 0
 
-    def page(self, doc: str, page: int) -> tuple[str, str] | None:
-        """(raw, cleaned) text of one page, or None if doc or page does not exist."""
+    def page(self, doc: str, page: int) -> tuple[str, str, str] | None:
+        """(raw, cleaned, marked raw) text of one page, or None if doc or page does not exist."""
         v = self.variants(doc)
         if not v or not 1 <= page <= len(v):
             return None
         return v[page - 1]
 
-    def _load(self, doc: str) -> list[tuple[str, str]]:
+    def _load(self, doc: str) -> list[tuple[str, str, str]]:
         """Extract (or read from the cache) one document's pages."""
         import pypdf
 
@@ -214,7 +243,7 @@ class CorpusPages:
 
         path, sha = self._files[doc]
         sha = sha or file_sha256(path)
-        key = f"{sha[:16]}-s{INDEX_SCHEMA}-pypdf{pypdf.__version__}"
+        key = f"{sha[:16]}-s{INDEX_SCHEMA}-pypdf{pypdf.__version__}-f{self._CACHE_FORMAT}"
         cache = self.cache_dir / f"{doc}-{key}.json.gz"
         if cache.exists():
             try:
@@ -223,18 +252,31 @@ class CorpusPages:
                 pass
         raw, labels = extract_raw(path)
         cleaned = clean_pages(raw, labels)
-        pages = [(normalise_ws(r), normalise_ws(c.text)) for r, c in zip(raw, cleaned)]
+        pages = [page_texts(r, c.text) for r, c in zip(raw, cleaned)]
         cache.parent.mkdir(parents=True, exist_ok=True)
         cache.write_bytes(gzip.compress(json.dumps(pages).encode()))
         return pages
 
 
-def quote_on_page(quote: str, page: tuple[str, str] | None) -> bool:
-    """True when the whitespace-normalised quote is a substring of the raw or the cleaned page."""
+def quote_on_page(quote: str, page: tuple[str, ...] | None) -> bool:
+    """True when the whitespace-normalised quote is a substring of the raw or the cleaned page.
+
+    Lenient on purpose: the runner uses it to score the assistant's citations, which quote our
+    cleaned text. Gold evidence is held to `quote_on_raw_page`.
+    """
     if page is None:
         return False
     q = normalise_ws(quote)
     return bool(q) and (q in page[0] or q in page[1])
+
+
+def quote_on_raw_page(quote: str, page: tuple[str, ...] | None) -> bool:
+    """True when the whitespace-normalised quote is in pypdf's raw page text, either reading of
+    line-break hyphens allowed (see `raw_readings`); the cleaned text does not count."""
+    if page is None:
+        return False
+    q = normalise_ws(quote)
+    return bool(q) and any(q in r for r in raw_readings(page[2]))
 
 
 def _has(needle: str, hay: str) -> bool:
@@ -263,7 +305,7 @@ def check_row(q: Question, corpus: CorpusPages) -> list[Problem]:
         bad("evidence", "a comparison must cite at least two documents")
     if q.history and "follow-up" not in q.tags:
         bad("tags", "rows with history should carry the 'follow-up' tag")
-    pages: list[tuple[str, str]] = []
+    pages: list[tuple[str, str, str]] = []
     for i, e in enumerate(q.evidence):
         if e.doc not in corpus.doc_ids():
             bad(f"evidence[{i}].doc", f"unknown document id {e.doc!r} (not in the manifest or file missing)")
@@ -279,12 +321,13 @@ def check_row(q: Question, corpus: CorpusPages) -> list[Problem]:
             bad(f"evidence[{i}].quote", f"{words} words; quotes should be {QUOTE_WORDS[0]}-{QUOTE_WORDS[1]}")
         if _HYPHEN_BREAK.search(normalise_ws(e.quote)):
             bad(f"evidence[{i}].quote", "contains a hyphenated line break ('x- y')")
-        if not quote_on_page(e.quote, page):
-            hit = _find_elsewhere(e.quote, e.doc, corpus)
-            where = f"; found on page {hit}" if hit else ""
-            bad(f"evidence[{i}].quote", f"not verbatim on {e.doc} p.{e.page}{where}: {e.quote[:80]!r}")
+        if not quote_on_raw_page(e.quote, page):
+            where = _find_elsewhere(e.quote, e.doc, e.page, corpus)
+            where = f"; {where}" if where else ""
+            bad(f"evidence[{i}].quote", f"not verbatim in pypdf's raw text of {e.doc} p.{e.page}{where}: "
+                                        f"{e.quote[:80]!r}")
     if pages:
-        hay = " ".join(f"{r} {c}" for r, c in pages)
+        hay = " ".join(r for p in pages for r in raw_readings(p[2]))
         for fact in q.key_facts:
             if not _has(fact, hay):
                 bad("key_facts", f"{fact!r} not on any evidence page")
@@ -295,12 +338,23 @@ def check_row(q: Question, corpus: CorpusPages) -> list[Problem]:
     return out
 
 
-def _find_elsewhere(quote: str, doc: str, corpus: CorpusPages) -> int | None:
-    """The page where a misplaced quote actually is, to make the fix obvious."""
-    for i, page in enumerate(corpus.variants(doc) or [], 1):
-        if quote_on_page(quote, page):
-            return i
-    return None
+def _find_elsewhere(quote: str, doc: str, page: int, corpus: CorpusPages) -> str:
+    """Where a misplaced quote actually is, to make the fix obvious ('' if nowhere).
+
+    Looks at the other pages of the cited document, then at every other document, and last
+    says so when the quote only matches our cleaned text of the cited page.
+    """
+    for i, p in enumerate(corpus.variants(doc) or [], 1):
+        if i != page and quote_on_raw_page(quote, p):
+            return f"found on page {i}"
+    for other in sorted(corpus.doc_ids() - {doc}):
+        for i, p in enumerate(corpus.variants(other) or [], 1):
+            if quote_on_raw_page(quote, p):
+                return f"found on {other} p.{i}"
+    cited = corpus.page(doc, page)
+    if cited is not None and normalise_ws(quote) in cited[1]:
+        return "it is only in our cleaned text of that page, not in pypdf's raw text"
+    return ""
 
 
 def validate_rows(rows: list[tuple[int, dict]], corpus: CorpusPages,

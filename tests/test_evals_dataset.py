@@ -1,4 +1,8 @@
-"""Question-set validation catches each kind of problem (fake corpus; one CLI run on a tiny real one)."""
+"""Question-set validation catches each kind of problem (fake corpus; one CLI run on a tiny real one).
+
+Gold quotes are checked against pypdf's raw page text (line breaks and all, as below), never
+against our cleaned text; only whitespace and line-break hyphens are normalised.
+"""
 from __future__ import annotations
 
 import json
@@ -6,10 +10,14 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from evals.dataset import CorpusPages, DatasetError, load_questions, read_rows, validate_rows
+from evals.dataset import CorpusPages, DatasetError, load_questions, quote_on_page, read_rows, validate_rows
 
-RAW = "The registry charges a levy of ten per cent on every issu- ance of credits to the account holder."
-CLEAN = "The registry charges a levy of ten per cent on every issuance of credits to the account holder."
+# Raw page 2 has a broken word ("issu-/ance"), a broken compound ("project-/level") and a running
+# header in mid-sentence, which our cleaning removes.
+RAW = ("The registry charges a levy of ten per cent on every issu-\nance of credits to the account\n"
+       "Registry Rules v1 | Page 2\nholder. Each project-\nlevel account pays it once a year.")
+CLEAN = ("The registry charges a levy of ten per cent on every issuance of credits to the account "
+         "holder. Each project-level account pays it once a year.")
 CORPUS = CorpusPages(pages={
     "doc-a": [("Title page of doc a", "Title page of doc a"), (RAW, CLEAN)],
     "doc-b": [("Projects shall complete validation within eight years of the project start date.",) * 2],
@@ -33,8 +41,47 @@ def problems(*rows, reference=None):
     return [str(p) for p in validate_rows(list(enumerate(rows, 1)), CORPUS, reference)]
 
 
-def test_valid_row_passes_and_cleaned_text_is_accepted():
+def test_valid_row_passes_with_a_word_broken_at_a_line_hyphen():
+    # the default quote reads "issuance" where the raw page has "issu-\nance"
     assert problems(row()) == []
+
+
+def test_compound_broken_at_a_line_hyphen_is_accepted_either_way():
+    for quote in ("Each project-level account pays it once a year", "Each projectlevel account pays it once"):
+        assert problems(row(evidence=[{"doc": "doc-a", "page": 2, "quote": quote}])) == []
+
+
+def test_quote_only_in_cleaned_text_is_rejected():
+    r = row(evidence=[{"doc": "doc-a", "page": 2, "quote": "of credits to the account holder. Each"}])
+    found = problems(r)
+    assert len(found) == 1, found
+    assert "not verbatim in pypdf's raw text of doc-a p.2" in found[0]
+    assert "only in our cleaned text" in found[0]
+
+
+def test_key_fact_only_in_cleaned_text_is_rejected():
+    r = row(key_facts=["account holder. Each"], answer="Ten per cent; the account holder. Each year.")
+    assert any("'account holder. Each' not on any evidence page" in p for p in problems(r))
+
+
+def test_quote_in_another_document_is_located():
+    r = row(evidence=[{"doc": "doc-a", "page": 2, "quote": "complete validation within eight years of the"}])
+    assert any("found on doc-b p.1" in p for p in problems(r))
+
+
+def test_runner_citation_check_still_accepts_cleaned_text():
+    # the runner scores the assistant's citations, which quote our cleaned text
+    assert quote_on_page("of credits to the account holder.", CORPUS.page("doc-a", 2))
+
+
+@pytest.mark.parametrize("qid", ["h001", "x1", "new-a/7", "q001"])
+def test_any_non_empty_string_id_is_accepted(qid):
+    assert problems(row(id=qid)) == []
+
+
+def test_duplicate_non_q_ids_are_rejected():
+    found = problems(row(id="h001"), row(id="h001"))
+    assert found == ["line 2 h001 id: duplicate id (first on line 1)"]
 
 
 def test_quote_on_raw_text_only_is_accepted():
@@ -43,7 +90,10 @@ def test_quote_on_raw_text_only_is_accepted():
 
 
 @pytest.mark.parametrize("override, expect", [
-    ({"id": "x1"}, "id: expected an id"),
+    ({"id": ""}, "id: expected a non-empty string id"),
+    ({"id": "   "}, "id: expected a non-empty string id"),
+    ({"id": 7}, "id: expected a non-empty string id, got 7"),
+    ({"id": " h001"}, "id: id has leading or trailing whitespace"),
     ({"type": "opinion"}, "type: 'opinion' is not one of"),
     ({"question": ""}, "question: missing or empty"),
     ({"key_facts": "ten"}, "key_facts: expected a list"),
@@ -53,7 +103,7 @@ def test_quote_on_raw_text_only_is_accepted():
     ({"evidence": [{"doc": "doc-z", "page": 1, "quote": "charges a levy of ten per cent"}]}, "unknown document id 'doc-z'"),
     ({"evidence": [{"doc": "doc-a", "page": 9, "quote": "charges a levy of ten per cent"}]}, "page 9 out of range 1..2"),
     ({"evidence": [{"doc": "doc-a", "page": 1, "quote": "charges a levy of ten per cent"}]}, "found on page 2"),
-    ({"evidence": [{"doc": "doc-a", "page": 2, "quote": "charges a levy of nine per cent on"}]}, "not verbatim on doc-a p.2"),
+    ({"evidence": [{"doc": "doc-a", "page": 2, "quote": "charges a levy of nine per cent on"}]}, "not verbatim in pypdf's raw text of doc-a p.2"),
     ({"evidence": [{"doc": "doc-a", "page": 2, "quote": "levy of ten"}]}, "3 words; quotes should be 6-30"),
     ({"evidence": [{"doc": "doc-a", "page": 2, "quote": "on every issu- ance of credits to"}]}, "hyphenated line break"),
     ({"key_facts": ["twelve per cent"], "answer": "twelve per cent"}, "'twelve per cent' not on any evidence page"),
