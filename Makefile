@@ -8,7 +8,7 @@ CQ = $(VENV)/bin/carbonqa
 STAMP := $(VENV)/.installed
 BROWSER_STAMP := $(VENV)/.browser
 LLM_STAMP := $(VENV)/.llm-installed
-QUESTIONS ?= evals/questions/full.jsonl
+QUESTIONS ?= evals/questions/test.jsonl
 
 export HF_HUB_OFFLINE = 1
 export TRANSFORMERS_OFFLINE = 1

@@ -14,11 +14,12 @@ import numpy as np
 
 from assistant.answering.abstain import abstain_text
 from assistant.answering.answerability import Model
+from assistant.answering.compress import evidence_passages
 from assistant.answering.answerability import load as load_model
 from assistant.answering.features import Candidate
 from assistant.answering.glossary import Glossary
 from assistant.answering.question import Asked, analyse
-from assistant.answering.scoring import Scorer, idf_table, missing_share, nearest, select
+from assistant.answering.scoring import Scorer, idf_table, missing_share, nearest, select, with_value_neighbour
 from assistant.followup import rewrite_followup
 from assistant.llm import LLMUnavailable
 from assistant.models import Answer
@@ -31,7 +32,6 @@ from ingest.manifest import ManifestError, load_manifest
 from ingest.settings import Settings
 
 MAX_QUESTION_CHARS = 2000
-LLM_PASSAGES = 5  # prompt length drives time-to-first-token on a 2-core CPU
 
 
 @dataclass
@@ -212,7 +212,8 @@ class Assistant:
         confident = bool(ev.passages) and ev.support >= self.threshold()
         if answerer == "llm" and confident:
             try:
-                result = self.llm(provider).answer(ev.standalone, ev.passages[:LLM_PASSAGES], on_token=turn.on_token)
+                evidence = evidence_passages(ev.scored, k=self.settings.llm_evidence_sentences)
+                result = self.llm(provider).answer(ev.standalone, evidence or ev.passages[:2], on_token=turn.on_token)
             except LLMUnavailable as exc:
                 if not self.settings.llm_fallback:
                     raise
@@ -221,11 +222,7 @@ class Assistant:
         if not confident:
             text, cits, abstained = "", nearest(ev.scored), True
         elif result is None:
-            must = list(ev.families.values()) if len(ev.families) >= 2 else None
-            s = self.settings
-            chosen = select(ev.scored, s.max_answer_sentences, s.select_relative, s.select_floor, must)
-            cits = [cite(i + 1, extend_lead_in(x), p) for i, (p, x) in enumerate(chosen)]
-            text = " ".join(f"{c.quote} [{c.n}]" for c in cits)
+            text, cits = self._quote(ev)
             abstained = False
         else:
             text, cits, abstained = result.text, result.citations, result.abstained
@@ -248,12 +245,44 @@ class Assistant:
                       for i, (p, x) in enumerate(ev.scored[:5])],
         )
 
+    def _quote(self, ev: Evidence) -> tuple[str, list]:
+        """The extractive answer: the selected sentences, verbatim, each with its [n].
+
+        A question naming two or more instruments gets each one's best provision side by side,
+        and an instrument with no sentence above `compare_min_score` is said to be silent.
+        """
+        s = self.settings
+        if len(ev.families) < 2:
+            chosen = select(ev.scored, s.max_answer_sentences, s.select_relative, s.select_floor)
+            cits = [cite(i + 1, with_value_neighbour(extend_lead_in(x), ev.asked), p) for i, (p, x) in enumerate(chosen)]
+            return " ".join(f"{c.quote} [{c.n}]" for c in cits), cits
+        parts, cits = [], []
+        for fam, docs in ev.families.items():
+            hit = next(((p, x) for p, x in ev.scored if x.passage.doc_id in docs), None)
+            name = family_name(fam)
+            if hit is None or hit[0] < s.compare_min_score:
+                parts.append(f"{name}: the documents searched do not address this.")
+                continue
+            c = cite(len(cits) + 1, with_value_neighbour(extend_lead_in(hit[1]), ev.asked), hit[0])
+            cits.append(c)
+            parts.append(f"{name}: {c.quote} [{c.n}]")
+        return " ".join(parts), cits
+
     def ask(self, question: str, history: list[str] | None = None, filters: Filters | None = None,
             answerer: str | None = None, provider: str | None = None,
             on_token: Callable[[str], None] | None = None, as_of: dt.date | None = None) -> Answer:
         """Answer one question with citations, or abstain saying what was looked for: the chain's invoke."""
         return self.chain.invoke({"question": question, "history": history, "filters": filters,
                                   "answerer": answerer, "provider": provider, "on_token": on_token, "as_of": as_of})
+
+
+_FAMILY_NAMES = {"verra": "Verra (VCS)", "gold-standard": "Gold Standard", "cdm": "CDM", "icra": "ICRA",
+                 "ndc-synthesis": "NDC synthesis report", "economic-survey": "Economic Survey", "vanuatu": "Vanuatu"}
+
+
+def family_name(fam: str) -> str:
+    """How a user calls a document family."""
+    return _FAMILY_NAMES.get(fam, fam.replace("-", " ").title())
 
 
 def _candidates(passages, families: dict[str, list[str]], per_family: int = 3, others: int = 3):

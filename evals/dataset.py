@@ -359,7 +359,7 @@ def _find_elsewhere(quote: str, doc: str, page: int, corpus: CorpusPages) -> str
 
 def validate_rows(rows: list[tuple[int, dict]], corpus: CorpusPages,
                   reference: list[tuple[int, dict]] | None = None) -> list[Problem]:
-    """Every problem of a parsed question file; `reference` (e.g. full.jsonl) must hold each row verbatim."""
+    """Every problem of a parsed question file; `reference` (e.g. test.jsonl for ci.jsonl) must hold each row verbatim."""
     problems: list[Problem] = []
     seen: dict[str, int] = {}
     ref = {r.get("id"): r for _, r in reference or []}

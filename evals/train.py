@@ -6,8 +6,8 @@
    evidence page and overlaps a gold quote or contains a key fact (or, on another page of a
    gold document, contains a key fact). Every candidate of an unanswerable question is 0.
 2. `fit`: a logistic sentence model on standardised features, then a logistic question model
-   on (best sentence logit, missing-term share) fitted to out-of-fold logits, so its
-   probabilities are calibrated on questions the sentence model did not see.
+   on Q_FEATURES (best sentence logits and question-level facts) computed from out-of-fold
+   logits, so its probabilities are calibrated on questions the sentence model did not see.
 3. The abstention threshold is the highest one whose out-of-fold false-abstain rate stays
    within `max_false_abstain`.
 Rows whose id the split rule puts in test are refused: test is for reporting only.
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.answering.answerability import Model
-from assistant.answering.features import FEATURES
+from assistant.answering.features import FEATURES, Q_FEATURES, question_features
 from assistant.text import tokenize
 from evals.dataset import Question, file_sha256
 from evals.metrics import contains_fact
@@ -72,7 +72,7 @@ def collect(assistant, questions: list[Question], progress: bool = True) -> Tabl
     if test:
         raise CarbonQAError(f"{len(test)} question(s) belong to the test split (e.g. {test[0]}): train on dev only")
     zero = Model(FEATURES, np.zeros(len(FEATURES)), np.ones(len(FEATURES)), np.zeros(len(FEATURES)), 0.0,
-                 np.zeros(2), 0.0, 0.5, {})
+                 np.zeros(len(Q_FEATURES)), 0.0, 0.5, {})
     qids, ans, miss, xs, ys = [], [], [], [], []
     for q in tqdm(questions, desc="features", unit="q", disable=not progress, dynamic_ncols=True):
         ev = assistant.gather(" ".join(q.question.split()), list(q.history), model=zero)
@@ -115,14 +115,18 @@ def read_table(path: Path = TABLE) -> Table:
 
 
 def _question_rows(t: Table, logits: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Per question: id, [best logit, missing], answerable."""
-    best: dict[str, list] = {}
+    """Per question: id, its Q_FEATURES vector, answerable."""
+    rows: dict[str, list[int]] = {}
     for i, qid in enumerate(t.qids):
-        z = -10.0 if np.isnan(logits[i]) else float(logits[i])
-        cur = best.setdefault(qid, [z, t.missing[i], t.answerable[i]])
-        cur[0] = max(cur[0], z)
-    ids = list(best)
-    return ids, np.array([[best[q][0], best[q][1]] for q in ids]), np.array([best[q][2] for q in ids], bool)
+        rows.setdefault(qid, []).append(i)
+    ids, qx, qy = [], [], []
+    for qid, idx in rows.items():
+        ok = [i for i in idx if not np.isnan(t.X[i]).any()]
+        X = t.X[ok] if ok else np.zeros((0, len(FEATURES)))
+        ids.append(qid)
+        qx.append(question_features(X, np.nan_to_num(logits[ok], nan=-10.0), float(t.missing[idx[0]])))
+        qy.append(bool(t.answerable[idx[0]]))
+    return ids, np.array(qx), np.array(qy, bool)
 
 
 def _fit_sentence(X: np.ndarray, y: np.ndarray):
@@ -133,6 +137,17 @@ def _fit_sentence(X: np.ndarray, y: np.ndarray):
     scale[scale == 0] = 1.0
     lr = LogisticRegression(C=C, max_iter=2000).fit((X - mean) / scale, y)
     return mean, scale, lr.coef_[0], float(lr.intercept_[0])
+
+
+def _fit_question(qx: np.ndarray, qy: np.ndarray) -> tuple[np.ndarray, float]:
+    """Logistic question model on standardised inputs, folded back to raw-input weights."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = qx.mean(axis=0), qx.std(axis=0)
+    scale[scale == 0] = 1.0
+    lr = LogisticRegression(C=C, max_iter=2000).fit((qx - mean) / scale, qy)
+    coef = lr.coef_[0] / scale
+    return coef, float(lr.intercept_[0] - np.dot(coef, mean))
 
 
 def out_of_fold_logits(t: Table, folds: int = FOLDS) -> np.ndarray:
@@ -168,16 +183,15 @@ def auc(scores: np.ndarray, labels: np.ndarray) -> float | None:
 
 def fit(t: Table, *, max_false_abstain: float = 0.04, source: dict | None = None) -> tuple[Model, dict]:
     """The final model (sentence and question parts, threshold) and its cross-validated report."""
-    from sklearn.linear_model import LogisticRegression
-
     oof = out_of_fold_logits(t)
     ids, qx, qy = _question_rows(t, oof)
-    qlr = LogisticRegression(C=C, max_iter=2000).fit(qx, qy)
-    q_oof = np.zeros(len(ids))
     from sklearn.model_selection import StratifiedKFold
 
+    q_coef, q_b = _fit_question(qx, qy)
+    q_oof = np.zeros(len(ids))
     for tr, te in StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=0).split(qx, qy):
-        q_oof[te] = LogisticRegression(C=C, max_iter=2000).fit(qx[tr], qy[tr]).predict_proba(qx[te])[:, 1]
+        c, b0 = _fit_question(qx[tr], qy[tr])
+        q_oof[te] = 1.0 / (1.0 + np.exp(-(qx[te] @ c + b0)))
     threshold = choose_threshold(q_oof, qy, max_false_abstain)
     una = ~qy
     report = {
@@ -192,7 +206,7 @@ def fit(t: Table, *, max_false_abstain: float = 0.04, source: dict | None = None
     ok = ~np.isnan(t.X).any(axis=1)
     mean, scale, coef, b = _fit_sentence(t.X[ok], t.y[ok])
     meta = {"trained": dt.date.today().isoformat(), "cv": report, **(source or {})}
-    model = Model(FEATURES, mean, scale, coef, b, qlr.coef_[0], float(qlr.intercept_[0]), threshold, meta)
+    model = Model(FEATURES, mean, scale, coef, b, q_coef, q_b, threshold, meta)
     return model, report
 
 

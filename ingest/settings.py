@@ -23,7 +23,7 @@ INDEX_SCHEMA = 5
 ANSWER_FIELDS = (
     "top_k", "dense_k", "bm25_k", "rrf_k", "dense_weight", "bm25_weight", "per_doc_quota",
     "answerer", "llm_provider", "abstain_threshold", "max_answer_sentences", "answerability_model",
-    "select_relative", "select_floor", "compare_min_score", "llm_model_path", "openai_model", "ollama_model",
+    "select_relative", "select_floor", "llm_evidence_sentences", "compare_min_score", "llm_model_path", "openai_model", "ollama_model",
 )
 
 
@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     openai_api_key: str = "not-needed"
     ollama_url: str = "http://127.0.0.1:11434"
     ollama_model: str = "qwen2.5:1.5b"
+    # Prompt reading dominates time to first token on CPU: the model gets the best sentences with
+    # their neighbours (~300 tokens), not whole chunks.
+    llm_evidence_sentences: int = Field(6, ge=1, le=20, description="Evidence windows given to the LLM.")
     llm_fallback: bool = Field(False, description="Fall back to extractive when the LLM fails.")
     # None = the operating point calibrated on the dev split and stored with the model (`carbonqa eval train`).
     abstain_threshold: float | None = Field(

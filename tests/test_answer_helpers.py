@@ -1,9 +1,10 @@
-"""Assistant helpers that need no index: in-force filtering, definition terms, answer types."""
+"""Assistant helpers that need no index: in-force filtering and definition terms."""
 from __future__ import annotations
 
 import datetime as dt
 
-from assistant.answer import Assistant, answer_type, definition_term
+from assistant.answer import Assistant
+from assistant.answering.glossary import definition_term
 from assistant.retrieval import Filters
 from ingest.manifest import DocumentEntry
 
@@ -58,28 +59,3 @@ def test_definition_term_extraction():
     assert definition_term("How does the CDM glossary define validation compared with Verra?") == "validation"
     assert definition_term("What is the definition of forest in the CDM glossary?") == "forest"
     assert definition_term("What is the crediting period for ARR projects?") == ""
-
-
-def test_answer_type():
-    """Amount and date questions need a number or a date in the answer."""
-    assert answer_type("What fee does Verra charge per VCU?") == "number"
-    assert answer_type("When was the MoC signed?") == "date"
-    assert answer_type("Who designates a DOE?") == ""
-
-
-def test_list_lead_in_takes_its_items_verbatim():
-    """A sentence ending in ':' is quoted with the items that follow it on the same page."""
-    from assistant.models import Passage
-    from assistant.quotes import extend_lead_in, sentences
-
-    text = ("Projects shall submit the following documents:\n(a) the project description;\n"
-            "(b) the validation report.\nOther text follows here on the page.")
-    p = Passage(id="p", doc_id="d", title="t", text=text, page_start=3, page_end=3, page_label="",
-                section="", score=1.0, page_marks="[[0, 3, \"\"]]")
-    lead = sentences(p)[0]
-    assert lead.text.endswith(":")
-    got = extend_lead_in(lead)
-    assert got.text.startswith("Projects shall submit") and "(b) the validation report." in got.text
-    assert "Other text" not in got.text
-    assert got.text in " ".join(text.split())  # still verbatim
-    assert got.page == 3

@@ -3,8 +3,9 @@
 Two small logistic models, trained on the dev split by `carbonqa eval train` (evals/train.py)
 and stored as plain JSON next to this file:
 - the sentence model weighs `features.FEATURES` of each (question, sentence) pair;
-- the question model turns the best sentence's logit (plus the share of rare question terms
-  that no passage contains) into a calibrated probability that the corpus answers at all.
+- the question model turns the best sentence's logit and a few question-level facts (the share
+  of rare question terms no passage contains, whether any candidate names the asked attribute
+  with a value…) into a calibrated probability that the corpus answers at all.
 One probability thus drives both which sentences are quoted and whether to abstain.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answering.features import FEATURES
+from assistant.answering.features import FEATURES, Q_FEATURES
 from ingest.errors import CarbonQAError
 
 ARTIFACT = Path(__file__).with_name("answerability.json")
@@ -32,7 +33,7 @@ class Model:
     scale: np.ndarray
     coef: np.ndarray
     intercept: float
-    q_coef: np.ndarray  # over (best sentence logit, missing-term share)
+    q_coef: np.ndarray  # over Q_FEATURES (best sentence logit, missing-term share, value found…)
     q_intercept: float
     threshold: float  # abstain when P(answerable) is below this
     meta: dict
@@ -43,15 +44,15 @@ class Model:
             return np.zeros(0)
         return ((X - self.mean) / self.scale) @ self.coef + self.intercept
 
-    def answerable(self, best_logit: float, missing: float) -> float:
-        """Calibrated probability that the corpus answers the question."""
-        z = float(self.q_coef[0] * best_logit + self.q_coef[1] * missing + self.q_intercept)
+    def answerable(self, q: np.ndarray) -> float:
+        """Calibrated probability that the corpus answers the question, from its Q_FEATURES vector."""
+        z = float(np.dot(self.q_coef, q) + self.q_intercept)
         return float(1.0 / (1.0 + np.exp(-z)))
 
     def to_json(self) -> dict:
         """The artifact's JSON object."""
         return {
-            "format": FORMAT, "features": list(self.features),
+            "format": FORMAT, "features": list(self.features), "q_features": list(Q_FEATURES),
             "mean": [round(float(x), 6) for x in self.mean], "scale": [round(float(x), 6) for x in self.scale],
             "coef": [round(float(x), 6) for x in self.coef], "intercept": round(float(self.intercept), 6),
             "q_coef": [round(float(x), 6) for x in self.q_coef], "q_intercept": round(float(self.q_intercept), 6),
@@ -61,7 +62,8 @@ class Model:
     @classmethod
     def from_json(cls, obj: dict) -> "Model":
         """Parse an artifact; a model trained on other features is refused."""
-        if obj.get("format") != FORMAT or tuple(obj.get("features", ())) != FEATURES:
+        if (obj.get("format") != FORMAT or tuple(obj.get("features", ())) != FEATURES
+                or tuple(obj.get("q_features", ())) != Q_FEATURES):
             raise CarbonQAError("the answerability model was trained on other features: run `carbonqa eval train`")
         arr = lambda k: np.asarray(obj[k], dtype=np.float64)  # noqa: E731
         return cls(FEATURES, arr("mean"), arr("scale"), arr("coef"), float(obj["intercept"]), arr("q_coef"),

@@ -21,8 +21,12 @@ FEATURES = (
     "dense", "dense_gap", "lexical", "lexical_gap", "subject", "rare", "bigram", "context",
     "section", "rank", "dense_rank", "missing", "attr_asked", "attr_named", "value_needed", "value_found",
     "attr_value", "value_absent_q", "definition_q", "definitional", "glossary", "named_doc", "listing_q",
-    "lead_in", "length", "heading_like", "cross_ref", "digits",
+    "lead_in", "length", "heading_like", "cross_ref", "digits", "window", "window_value",
+    "subject_value", "window_subject_value", "attr_subject", "dense_value",
 )
+# Question-level inputs of the answerability model, derived from the pair features of its candidates.
+Q_FEATURES = ("best_logit", "second_logit", "missing", "value_needed", "any_value", "any_attr_value",
+              "attr_asked", "any_attr", "best_subject", "best_subject_value", "best_window_subject_value")
 _DEFINITIONAL = re.compile(r"\b(means|refers to|is defined as|shall mean|is the|are the|is a|is an)\b", re.I)
 _CROSS_REF = re.compile(r"\b(see (section|annex|chapter|the)|in accordance with|as set out in|refer to|"
                         r"set out in (section|annex))\b", re.I)
@@ -37,6 +41,7 @@ class Candidate:
     rank: int  # rank of its passage in the retrieved list (0 = best)
     dense: float = 0.0  # cosine of question and sentence embeddings
     dense_rank: int = 0
+    window: str = ""  # the sentence with its neighbours in the passage: answers often sit next to the topic
 
 
 def _coverage(weights: dict[str, float], toks: set[str]) -> float:
@@ -74,8 +79,11 @@ def pair_features(asked: Asked, cands: list[Candidate], idf: dict[str, float], m
         bigrams = set(zip(stoks, stoks[1:]))
         value_found = has_value(text, asked.value) if asked.value else False
         attr_named = names_attribute(text, asked)
+        subj = _coverage(subject, toks)
+        window = _coverage(weights, set(tokenize(c.window or text)))
+        window_value = float(bool(asked.value) and has_value(c.window or text, asked.value))
         rows.append([
-            c.dense, c.dense - best_dense, lex, lex - best_lex, _coverage(subject, toks),
+            c.dense, c.dense - best_dense, lex, lex - best_lex, subj,
             max(found, default=0.0) / rarest if rarest else 0.0,
             len(asked.bigrams & bigrams) / len(asked.bigrams) if asked.bigrams else 0.0,
             _coverage(weights, ctx), _coverage(weights, sec),
@@ -86,5 +94,21 @@ def pair_features(asked: Asked, cands: list[Candidate], idf: dict[str, float], m
             float(p.doc_id in named_docs), float(asked.listing), float(text.rstrip().endswith(":")),
             math.log1p(len(text.split())), _heading_like(text), float(bool(_CROSS_REF.search(text))),
             float(bool(_DIGIT.search(text))),
+            window, window_value,
+            subj * value_found, window * window_value, subj * attr_named, c.dense * value_found,
         ])
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
+
+
+def question_features(X: np.ndarray, logits: np.ndarray, missing: float) -> np.ndarray:
+    """The question-level vector (Q_FEATURES) from a question's pair features and sentence logits."""
+    col = {f: i for i, f in enumerate(FEATURES)}
+    if X.shape[0] == 0:
+        return np.array([-10.0, -10.0, missing] + [0.0] * (len(Q_FEATURES) - 3))
+    order = np.sort(logits)[::-1]
+    second = order[1] if len(order) > 1 else order[0] - 5.0
+    return np.array([
+        order[0], second, missing, X[0, col["value_needed"]], X[:, col["value_found"]].max(),
+        X[:, col["attr_value"]].max(), X[0, col["attr_asked"]], X[:, col["attr_named"]].max(),
+        X[:, col["subject"]].max(), X[:, col["subject_value"]].max(), X[:, col["window_subject_value"]].max(),
+    ])

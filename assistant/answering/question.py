@@ -25,7 +25,8 @@ _ATTRIBUTES: list[tuple[str, str, tuple[str, ...], str]] = [
     ("deadline", r"\b(deadline|time ?limit|within how (many|long)|how (many|long) (days|weeks|months|years)|"
                  r"how soon|no later than|by when)\b",
      ("within", "day", "week", "month", "year", "deadline", "later than", "prior to", "before"), "duration"),
-    ("duration", r"\b(how long|what (period|duration|length)|for how many years|lifetime|valid for)\b",
+    ("duration", r"\b(how long|what (period|duration|length)|for how many years|lifetime|valid for|"
+                 r"what is the (\w+ ){0,2}(period|duration|term|lifetime|validity))\b",
      ("year", "month", "day", "period", "duration", "length"), "duration"),
     ("date", r"\b(when|what date|which date|which year|what year|in what year|on what date|since when)\b",
      ("date", "year", "signed", "adopted", "entered", "launched", "published"), "date"),
@@ -35,8 +36,10 @@ _ATTRIBUTES: list[tuple[str, str, tuple[str, ...], str]] = [
      ("board", "committee", "ministry", "authority", "agency", "secretariat", "panel", "body", "government",
       "registry", "verra", "vvb", "doe", "party", "parties", "administrator", "bureau", "council"), "actor"),
     ("count", r"\b(how many|number of|what number)\b", (), "number"),
-    ("amount", r"\b(how much|what (amount|quantity|volume|threshold|limit|minimum|maximum|rate|value|level))\b"
-               r"|\b(minimum|maximum|threshold|at least|at most|cap)\b", (), "number"),
+    ("amount", r"\b(how much|how (large|big|high|low)|what (amount|quantity|volume|threshold|limit|minimum|maximum|"
+               r"rate|value|level|target|factor|figure|size|cap|ceiling|floor|benchmark)|what (\w+ ){1,3}"
+               r"(value|target|factor|threshold|limit|rate|benchmark|cap|level)s?\b)"
+               r"|\b(minimum|maximum|threshold|at least|at most)\b", (), "number"),
 ]
 _DEFINE = re.compile(r"^\s*(what (is|are|does)|define|definition|meaning|what do .* mean)\b|\bmean(s|ing)?\b.*\?$", re.I)
 _LIST_Q = re.compile(r"\b(what are the|which are the|list|name the|what (steps|requirements|criteria|conditions|"
@@ -91,12 +94,27 @@ def analyse(question: str) -> Asked:
                  bool(_LIST_Q.search(q)), bigrams)
 
 
+# Numbers that point somewhere rather than state a quantity: clause, table and version numbers.
+_REF_NUM = re.compile(r"\b(sections?|paragraphs?|para\.|annex(es)?|appendix|tables?|figures?|fig\.|steps?|sub-steps?|"
+                      r"versions?|pages?|p\.|chapters?|equations?|eq\.|tools?|articles?|decisions?|rules?|"
+                      r"criteri(on|a)|footnotes?|box|option|case|no\.)\s*[(\[]?(\d+(\.\d+)*|[ivxlc]+\b)[)\]]?"
+                      r"|\bv\d+(\.\d+)*|\b\d+(\.\d+){2,}\b|^\s*\(?\d+(\.\d+)*[.)]?\s", re.I)
+_CODE = re.compile(r"\b[A-Z]{2,}[A-Z0-9]*[-/]?\d+\b")  # TOOL01, ACM0002, CO2: names, not quantities
+
+
+def strip_references(text: str) -> str:
+    """The sentence without clause/table/version numbers, so 'Section 3.2' does not count as a quantity."""
+    return _CODE.sub(" ", _REF_NUM.sub(" ", text))
+
+
 def has_value(text: str, value: str) -> bool:
     """True when the sentence contains the kind of value the question needs."""
     if not value:
         return False
+    text = strip_references(text)
     if value == "amount":
-        return bool(_MONEY.search(text) or (_NUM.search(text) and re.search(r"\b(per|tonne|tCO2|fee|USD|%)", text)))
+        return bool(_MONEY.search(text) or re.search(r"\d[\d,.]*\s*(per|/|%|tonnes?|tCO2|t ?CO2e?)", text, re.I)
+                    or (_NUM.search(text) and re.search(r"\b(fees?|charges?|price|costs?|levy|penalt|fines?)", text, re.I)))
     if value == "percent":
         return bool(_PERCENT.search(text))
     if value == "date":

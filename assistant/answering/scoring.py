@@ -11,7 +11,7 @@ import threading
 import numpy as np
 
 from assistant.answering.answerability import Model, sigmoid
-from assistant.answering.features import Candidate, pair_features
+from assistant.answering.features import Candidate, pair_features, question_features
 from assistant.answering.question import Asked, has_value
 from assistant.models import Citation, Passage
 from assistant.quotes import Sentence, cite, sentences
@@ -63,9 +63,11 @@ class Scorer:
         """The sentences of the top passages most worth judging, with their dense similarity."""
         pool: list[Candidate] = []
         for rank, p in enumerate(passages[: self.passages_used]):
-            for s in sentences(p):
+            sents = sentences(p)
+            for i, s in enumerate(sents):
                 if 4 <= len(s.text.split()) <= 90 or p.id.startswith("def:"):
-                    pool.append(Candidate(s, rank))
+                    window = " ".join(x.text for x in sents[max(0, i - 1): i + 2])
+                    pool.append(Candidate(s, rank, window=window))
         if not pool:
             return []
         top = max(self.idf.values(), default=1.0)
@@ -92,13 +94,13 @@ class Scorer:
               named_docs: set[str]) -> tuple[list[tuple[float, Sentence]], float, np.ndarray]:
         """(sentences with P(states the answer), best first; P(corpus answers); feature matrix)."""
         X = pair_features(asked, cands, self.idf, missing, named_docs)
-        if not cands:
-            return [], model.answerable(-10.0, missing), X
         logits = model.sentence_logits(X)
+        support = model.answerable(question_features(X, logits, missing))
+        if not cands:
+            return [], support, X
         probs = sigmoid(logits)
         order = np.argsort(-logits)
-        scored = [(float(probs[i]), cands[int(i)].sentence) for i in order]
-        return scored, model.answerable(float(logits[order[0]]), missing), X
+        return [(float(probs[i]), cands[int(i)].sentence) for i in order], support, X
 
     def _vectors(self, texts: list[str]) -> np.ndarray:
         """Embeddings with a bounded per-process cache keyed by sentence text."""
@@ -153,3 +155,31 @@ def nearest(scored: list[tuple[float, Sentence]], n: int = 3) -> list[Citation]:
         if len(out) >= n:
             break
     return out
+
+
+def with_value_neighbour(sent: Sentence, asked: Asked, max_words: int = 90) -> Sentence:
+    """Join the next (or previous) sentence on the same page when only it states the value asked for.
+
+    "What are Vanuatu's targets…" often meets a sentence naming the target whose figure follows
+    in the next sentence; quoting both keeps the answer verbatim and on one page.
+    """
+    if not asked.value or has_value(sent.text, asked.value):
+        return sent
+    sents = sentences(sent.passage)
+    i = next((k for k, x in enumerate(sents) if x.offset == sent.offset), None)
+    if i is None:
+        return sent
+    for j in (i + 1, i - 1):
+        if not 0 <= j < len(sents):
+            continue
+        other = sents[j]
+        if other.page != sent.page or not has_value(other.text, asked.value):
+            continue
+        if len(sent.text.split()) + len(other.text.split()) > max_words:
+            continue
+        first, last = (sent, other) if j > i else (other, sent)
+        tail = last.text.split()[-1]
+        end = sent.passage.text.find(tail, last.offset) + len(tail)
+        text = " ".join(sent.passage.text[first.offset:end].split())
+        return Sentence(text, sent.page, sent.page_label, first.section, sent.passage, first.offset)
+    return sent

@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
     @cli_errors
     def validate(
         file: Path = typer.Argument(..., help="Question set (JSONL)."),
-        reference: Path = typer.Option(None, "--reference", help="A superset (e.g. full.jsonl) that must hold every row verbatim."),
+        reference: Path = typer.Option(None, "--reference", help="A superset (e.g. test.jsonl for ci.jsonl) that must hold every row verbatim."),
     ) -> None:
         """Check a question set against the corpus; list every problem; exit 1 if any."""
         from evals.dataset import read_rows, summarise, validate_file
@@ -43,7 +43,7 @@ def register(app: typer.Typer) -> None:
     @eval_app.command("run")
     @cli_errors
     def run(
-        questions: Path = typer.Option(Path("evals/questions/full.jsonl"), "--questions", help="Question set (JSONL)."),
+        questions: Path = typer.Option(Path("evals/questions/test.jsonl"), "--questions", help="Question set (JSONL); the held-out test split by default."),
         answerer: str = typer.Option("extractive", "--answerer", help="extractive or llm."),
         provider: str = typer.Option(None, "--provider", help="llamacpp, openai or ollama (with --answerer llm)."),
         baseline: str = typer.Option(None, "--baseline", help="naive (LangChain tutorial RAG) or bm25 (BM25 alone)."),

@@ -1,0 +1,125 @@
+"""Evidence scoring without an index: question analysis, value detection, selection, compression, abstention."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from assistant.answering.abstain import ABSTAIN_TEXT, abstain_text
+from assistant.answering.answerability import Model, load
+from assistant.answering.compress import evidence_passages
+from assistant.answering.features import FEATURES, Q_FEATURES, Candidate, pair_features, question_features
+from assistant.answering.question import analyse, has_value, names_attribute
+from assistant.answering.scoring import select, with_value_neighbour
+from assistant.models import Citation, Passage
+from assistant.quotes import sentences
+
+
+def _passage(text: str, pid: str = "p1", doc: str = "doc-a", page: int = 3) -> Passage:
+    """A one-page passage."""
+    return Passage(pid, doc, "Doc A", text, page, page, "", "2 Fees", 1.0,
+                   page_marks=json.dumps([[0, page, ""]]))
+
+
+@pytest.mark.parametrize("question, attribute, value", [
+    ("What is the registration fee for a VCS project?", "fee", "amount"),
+    ("Who approves methodologies under the JCM?", "body", "actor"),
+    ("What share of India's emissions comes from power?", "percent", "percent"),
+    ("Within how many days must the VVB respond?", "deadline", "duration"),
+    ("When was the MoC signed?", "date", "date"),
+    ("How many countries have signed JCM partnerships?", "count", "number"),
+    ("What is a VVB?", "", ""),
+])
+def test_analyse_finds_the_asked_attribute(question, attribute, value):
+    """Each question names what it wants: the attribute and the kind of value that answers it."""
+    a = analyse(question)
+    assert (a.attribute, a.value) == (attribute, value)
+    assert "how" not in a.terms and "many" not in a.terms
+
+
+def test_definition_and_list_questions():
+    """'What is X' is a definition question; 'what are the steps' is a list, not a definition."""
+    assert analyse("What is a VVB?").definition
+    steps = analyse("What are the steps to register a project?")
+    assert steps.listing and not steps.definition
+
+
+@pytest.mark.parametrize("text, value, expected", [
+    ("The registration fee is USD 0.10 per VCU.", "amount", True),
+    ("The registration review fee shall be paid before Verra processes a registration.", "amount", False),
+    ("In accordance with Section 3.2.4 the proponent shall pay the fee.", "number", False),
+    ("Step 2 of TOOL01 applies.", "number", False),
+    ("The VVB shall respond within 30 days of the request.", "duration", True),
+    ("More than 50% of India's GHG emissions come from the power sector.", "percent", True),
+    ("The MoC was signed in August 2025.", "date", True),
+    ("The Joint Committee approves methodologies.", "actor", True),
+])
+def test_value_detection_ignores_clause_numbers(text, value, expected):
+    """A clause, tool or version number is not a quantity; an amount, a share or a duration is."""
+    assert has_value(text, value) is expected
+
+
+def test_names_attribute():
+    """A fee question's attribute is named by 'fee' or 'charge', not by the subject words."""
+    a = analyse("What is the registration fee for a VCS project?")
+    assert names_attribute("A registration charge applies.", a)
+    assert not names_attribute("Projects register with Verra.", a)
+
+
+def test_pair_features_shape_and_value_interaction():
+    """One row per candidate; the sentence that states an amount scores the value features, the other not."""
+    p = _passage("The registration fee shall be paid before review. The registration fee is USD 500 per project.")
+    sents = sentences(p)
+    a = analyse("What is the registration fee?")
+    X = pair_features(a, [Candidate(s, 0, dense=0.5) for s in sents], {"registration": 2.0, "fee": 3.0}, 0.0, set())
+    assert X.shape == (2, len(FEATURES))
+    col = FEATURES.index("attr_value")
+    assert X[0, col] == 0.0 and X[1, col] == 1.0
+    q = question_features(X, np.array([0.1, 0.9]), 0.2)
+    assert q.shape == (len(Q_FEATURES),) and q[0] == pytest.approx(0.9)
+
+
+def test_select_keeps_close_runners_up_on_the_same_page_only():
+    """A runner-up on another page needs the floor; one on the same page needs only the relative bar."""
+    p = _passage("First sentence about fees here. Second sentence also on fees. Third unrelated words here.")
+    s1, s2, s3 = sentences(p)
+    other = sentences(_passage("Elsewhere a sentence about the fee rules.", pid="p2", page=9))[0]
+    chosen = select([(0.8, s1), (0.45, s2), (0.25, other), (0.1, s3)], max_sentences=4, relative=0.5, floor=0.3)
+    assert [c for _, c in chosen] == [s1, s2]
+
+
+def test_value_neighbour_joins_the_next_sentence_verbatim():
+    """When only the next sentence states the figure, the quote spans both, verbatim from the page."""
+    p = _passage("Vanuatu plans a full transition to renewable electricity. This would cut emissions by 72Gg.")
+    first = sentences(p)[0]
+    a = analyse("By how much would the target cut emissions?")
+    joined = with_value_neighbour(first, a)
+    assert "72Gg" in joined.text and joined.text in " ".join(p.text.split())
+
+
+def test_evidence_passages_are_small_verbatim_windows():
+    """The LLM gets windows around the best sentences: on one page, verbatim, within the word budget."""
+    text = " ".join(f"Sentence number {i} talks about topic {i}." for i in range(40))
+    p = _passage(text)
+    sents = sentences(p)
+    ev = evidence_passages([(0.9, sents[10]), (0.8, sents[11]), (0.7, sents[30])], k=6, budget_words=60)
+    assert 1 <= len(ev) <= 3 and sum(len(e.text.split()) for e in ev) <= 60 + 20
+    assert all(e.text in " ".join(text.split()) and e.page_start == 3 for e in ev)
+    assert "Sentence number 10 talks" in ev[0].text
+
+
+def test_abstention_names_what_is_missing():
+    """The message says which attribute is absent, and that the topic itself was found."""
+    a = analyse("What is the registration fee for a VCS project?")
+    cits = [Citation(1, "doc-a", "Doc A", 3, "", "2", "The registration review fee shall be paid before review.", 0.2)]
+    text = abstain_text(a, cits, ["doc-a"], {"doc-a": {"title": "Doc A"}})
+    assert text.startswith(ABSTAIN_TEXT)
+    assert "the amount of the fee" in text and "[1]" in text and "Doc A" in text
+
+
+def test_committed_model_loads_and_orders_probabilities():
+    """The committed artifact parses, and its question probability is a probability."""
+    m = load()
+    assert isinstance(m, Model) and 0.0 < m.threshold < 1.0
+    assert 0.0 <= m.answerable(np.zeros(len(Q_FEATURES))) <= 1.0
