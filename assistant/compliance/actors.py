@@ -23,7 +23,8 @@ _COMMON = [
     (r"obligated entit(?:y|ies)", "obligated entity"),
     (r"part(?:y|ies)", "Party"),
     (r"stakeholders?", "stakeholder"),
-    (r"(?:[\w/&-]+ )?projects?(?: activit(?:y|ies))?|(?:[\w/&-]+ )?project activit(?:y|ies)", "project"),
+    (r"(?:[\w/&-]+ )?projects?(?: activit(?:y|ies))?|(?:[\w/&-]+ )?project activit(?:y|ies)"
+     r"|(?:[\w/&-]+ )?(?:poas?|cpas?|vpas?|programmes?|programs? of activities)", "project"),
 ]
 _COMPILED = [(re.compile(rf"(?:^|\b)(?:{p})$", re.I), name) for p, name in _COMMON]
 # Nouns that name a person or body (so the subject is an actor, just not one in the vocabulary).

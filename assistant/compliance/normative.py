@@ -9,7 +9,7 @@ from assistant.compliance.actors import normalise_actor
 _NEG = r"(?:not|never)"
 # (modality, pattern); the earliest match in the main clause decides, ties go to the longer match.
 _MODALS = [
-    ("prohibition", rf"\b(?:shall|must|may(?!\s+\d)|will|can)\s+{_NEG}\b|\bcannot\b|\b(?:is|are)\s+not\s+(?:permitted|allowed)\s+to\b"
+    ("prohibition", rf"\b(?:shall|must|may(?!\s+\d)|can)\s+{_NEG}\b|\bcannot\b|\b(?:is|are)\s+not\s+(?:permitted|allowed)\s+to\b"
                     r"|\b(?:is|are)\s+prohibited\s+from\b"),
     ("duty", r"\bshall\b|\bmust\b|\b(?:is|are|be|being)\s+required\s+to\b|\b(?:has|have)\s+to\b|\bneeds?\s+to\b"
              r"|\b(?:is|are)\s+obliged\s+to\b"),
