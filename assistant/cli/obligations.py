@@ -159,3 +159,14 @@ def register(app: typer.Typer) -> None:
             for part in res["splits"].values():
                 part["errors"] = len(part["errors"])
         print(json.dumps(res, ensure_ascii=False, indent=2))
+
+
+def diff_command(settings, old_id: str, new_id: str, limit: int, as_json: bool) -> None:
+    """`carbonqa diff OLD NEW --obligations`: the register's view of a version change."""
+    from assistant.compliance.query import diff_obligations
+
+    changes = diff_obligations(load_register(settings), old_id, new_id)
+    if as_json:
+        print(json.dumps([c.to_dict() for c in changes], ensure_ascii=False, indent=2))
+    else:
+        print_obligation_diff(changes, old_id, new_id, limit)

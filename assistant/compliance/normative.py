@@ -168,8 +168,11 @@ def _actor(body: str, main: str, at: int, end: int, family: str) -> tuple[str, s
     after = main[end:]
     passive, word = _passive(after)
     if passive:
-        clause = re.split(r"[;]|,\s(?:and|or|but)\s|\.\s", after)[0]
-        agent = _AGENT.search(clause)
+        rest = after[after.lower().find(word) + len(word):] if word else ""
+        # The agent must follow the modal's own participle ('be validated by the VVB', 'be submitted to
+        # Verra by X'), not a later one ('a report assessed by the VVB').
+        lead = re.match(r"(?:\s+(?:(?:and|or)\s+\w+|\w+ly|to\s+(?:the\s+)?\S+(?:\s+\S+)?))*\s+(?=by\b)", rest, re.I)
+        agent = _AGENT.match(rest, lead.end()) if lead else None
         if agent:
             got = normalise_actor(agent.group(1), family)
             if got not in ("other", "unspecified"):

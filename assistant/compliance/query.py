@@ -117,8 +117,7 @@ def query(reg: ObligationRegister, q: ObligationQuery, search=None) -> QueryResu
         fused = _hybrid(reg, q.topic, rows, q.doc_ids, search)
         rows = sorted(fused, key=lambda i: -fused[i])
         scores = {reg.obligations[i].id: round(fused[i], 4) for i in rows}
-    docs = q.doc_ids or sorted(reg.documents)
-    notes = {d: reg.documents[d].note for d in docs if reg.documents[d].note}
+    notes = {d: reg.documents[d].note for d in q.doc_ids if reg.documents[d].note}
     out = [reg.obligations[i] for i in rows][: q.limit or None]
     return QueryResult(out, notes, scores, (time.perf_counter() - t) * 1000)
 
