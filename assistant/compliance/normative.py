@@ -152,15 +152,14 @@ def _passive(after: str) -> tuple[bool, str]:
 
 def _pronoun_actor(text_before: str, family: str) -> str:
     """The latest vocabulary actor named before a pronoun subject, else 'other'."""
-    best = "other"
-    for m in re.finditer(r"\b[\w/-]+(?:\s+[\w/-]+){0,2}\b", text_before):
-        words = m.group(0).split()
-        for n in range(len(words)):
-            got = normalise_actor(" ".join(words[n:]), family)
-            if got not in ("other", "unspecified"):
-                best = got
-                break
-    return best
+    words = re.findall(r"[\w/-]+", text_before)
+    for end in range(len(words), 0, -1):
+        for n in (3, 2, 1):  # longest name first: 'project participants' before 'participants'
+            if end - n >= 0:
+                got = normalise_actor(" ".join(words[end - n: end]), family)
+                if got not in ("other", "unspecified"):
+                    return got
+    return "other"
 
 
 def _actor(body: str, main: str, at: int, end: int, family: str) -> tuple[str, str, bool, str]:
