@@ -94,6 +94,7 @@ def score(rows: list[dict], resolver=None) -> dict:
         "detection_precision": _ratio(c["tp"], n_pred), "detection_recall": _ratio(c["tp"], n_gold),
         "modality_accuracy": _ratio(c["mod"], c["tp"]), "actor_accuracy": _ratio(c["act"], c["tp"]),
         "deadline_exact_match": _ratio(c["dl"], c["dl_n"]), "deadlines": c["dl_n"],
+        "spurious_deadlines": sum(e["kind"] == "spurious deadline" for e in errors),
         "crossref_resolution": _ratio(c["xr"], c["xr_n"]) if resolver is not None else None,
         "crossref_resolution_or_enclosing": _ratio(c["xr_any"], c["xr_n"]) if resolver is not None else None,
         "crossrefs_in_corpus": c["xr_n"],

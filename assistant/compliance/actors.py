@@ -26,6 +26,7 @@ _COMMON = [
     (r"(?:[\w/&-]+ )?projects?(?: activit(?:y|ies))?|(?:[\w/&-]+ )?project activit(?:y|ies)"
      r"|(?:[\w/&-]+ )?(?:poas?|cpas?|vpas?|programmes?|programs? of activities)", "project"),
 ]
+_ANY = re.compile(r"\b(?:" + "|".join(f"(?:{p})".replace("(?:[\\w/&-]+ )?", "") for p, _ in _COMMON) + r")\b", re.I)
 _COMPILED = [(re.compile(rf"(?:^|\b)(?:{p})$", re.I), name) for p, name in _COMMON]
 # Nouns that name a person or body (so the subject is an actor, just not one in the vocabulary).
 _ANIMATE = re.compile(
@@ -84,3 +85,14 @@ def canonical_query_actor(text: str, family: str | None = None) -> str:
             return name
     got = normalise_actor(t, family or "other")
     return got if got not in ("unspecified", "other") else t
+
+
+def first_actor(text: str, family: str) -> str | None:
+    """The leftmost vocabulary actor named in a text (for a pronoun's antecedent), or None."""
+    for m in _ANY.finditer(text):
+        if m.group(0).islower() and m.group(0) in ("does", "doe"):
+            continue  # the verb, not a designated operational entity
+        got = normalise_actor(m.group(0), family)
+        if got not in ("other", "unspecified"):
+            return got
+    return None

@@ -151,15 +151,10 @@ def _passive(after: str) -> tuple[bool, str]:
 
 
 def _pronoun_actor(text_before: str, family: str) -> str:
-    """The latest vocabulary actor named before a pronoun subject, else 'other'."""
-    words = re.findall(r"[\w/-]+", text_before)
-    for end in range(len(words), 0, -1):
-        for n in (3, 2, 1):  # longest name first: 'project participants' before 'participants'
-            if end - n >= 0:
-                got = normalise_actor(" ".join(words[end - n: end]), family)
-                if got not in ("other", "unspecified"):
-                    return got
-    return "other"
+    """The first actor named before a pronoun subject ('If the participants …, then they shall'), else 'other'."""
+    from assistant.compliance.actors import first_actor
+
+    return first_actor(text_before, family) or "other"
 
 
 def _actor(body: str, main: str, at: int, end: int, family: str) -> tuple[str, str, bool, str]:
@@ -186,7 +181,7 @@ def _actor(body: str, main: str, at: int, end: int, family: str) -> tuple[str, s
 _NUM = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|sixty|ninety)"
 _UNIT = r"(?:calendar\s+|working\s+|business\s+)?(?:days?|weeks?|months?|years?|hours?)"
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-_STOP_ALT = (r"\s*[,;:()]|\.(?:\s|$)|\s+(?:and|or)\s+(?:shall|may|must|should|then|at|in|on)\b|\s+(?:as\s+set\s+out|"
+_STOP_ALT = (r"\s+(?:shall|must|should)\b|\s*[,;:()]|\.(?:\s|$)|\s+(?:and|or)\s+(?:shall|may|must|should|then|at|in|on)\b|\s+(?:as\s+set\s+out|"
          r"in\s+accordance|following|unless|where|if|provided)\b|$")
 _STOP = f"(?={_STOP_ALT})"
 _DEADLINES = [

@@ -15,7 +15,7 @@ from assistant.models import Citation, Passage
 from assistant.quotes import Sentence, sentences
 from ingest.clean import normalise_ws
 
-PARSER_VERSION = "3"  # bump when the rules change: cached registers are then rebuilt
+PARSER_VERSION = "4"  # bump when the rules change: cached registers are then rebuilt
 EMPTY_NOTE = "no normative sentences (shall / must / may / should) found in this document"
 GLOSSARY_NOTE = "a glossary or definitions document: its entries are definitions, not obligations"
 _ITEM = re.compile(r"^(?:\(?[a-z0-9]{1,4}[).]|\(?[ivx]{1,5}\)|[•●▪■◦\-–])\s")
