@@ -1,4 +1,4 @@
-"""Compliance tabs of the chat: definitions across instruments, provision comparison, version diff."""
+"""Compliance tabs of the chat: definitions across instruments, provision comparison, version diff, obligations."""
 from __future__ import annotations
 
 import html
@@ -119,3 +119,6 @@ def add_tabs(service) -> None:
         vbtn = gr.Button("Show changes")
         vout = gr.HTML()
         vbtn.click(on_diff, [old, new], vout, api_name="diff")
+    from assistant.app_obligations import add_obligations_tab
+
+    add_obligations_tab(service)

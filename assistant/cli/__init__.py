@@ -8,7 +8,7 @@ import typer
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Carbon Policy Assistant: cited answers from carbon-market rulebooks.")
 
 # Each module adds its own commands through register(app); one module per noun.
-COMMAND_MODULES = ["config", "corpus", "ingest", "ask", "chat", "eval", "bench", "compliance"]
+COMMAND_MODULES = ["config", "corpus", "ingest", "ask", "chat", "eval", "bench", "compliance", "obligations"]
 for _name in COMMAND_MODULES:
     try:
         _mod = importlib.import_module(f"assistant.cli.{_name}")

@@ -70,6 +70,11 @@ def summary_rows(res: dict) -> list[tuple[str, str, str, str]]:
         ("naive retrieval p50 (ms) · ours/naive",
          f"{_f(res['naive_retrieval_p50_ms'])} · {_f(res['naive_retrieval_ratio'], 2)}", "", ""),
     ]
+    if "obligations_build_seconds" in res:  # evals/bench_obligations.py, on the current index
+        rows += [("obligations register: build (s) · filtered query p95 (ms)",
+                  f"{_f(res['obligations_build_seconds'], 2)} · {_f(res['obligations_query_p95_ms'], 2)}",
+                  "≤ 10 · ≤ 200", "yes" if res["obligations_build_seconds"] <= 10
+                  and (res["obligations_query_p95_ms"] or 0) <= 200 else "NO")]
     return rows
 
 
@@ -188,6 +193,9 @@ def register(app: typer.Typer) -> None:
         chosen = parse_factors(factors) if factors else None
         opts = BenchOptions.quick_run(chosen) if quick else BenchOptions(factors=chosen or (1, 4, 16))
         res = run_bench(settings, opts, log=lambda msg: err_console.print(f"[dim]bench:[/dim] {escape(msg)}"))
+        from evals.bench_obligations import bench_obligations
+
+        res.update(bench_obligations(settings))
         path = write_results(res, out)
         plot = plot_scaling(res, out / "scaling.png")
         readme = write_readme(res, out, plot)

@@ -141,6 +141,7 @@ def register(app: typer.Typer) -> None:
         new_id: str = typer.Argument(..., help="The newer document id."),
         limit: int = typer.Option(30, "--limit", help="Changes to show."),
         as_json: bool = typer.Option(False, "--json", help="Print the changes as JSON."),
+        obligations: bool = typer.Option(False, "--obligations", help="Obligations added, removed and changed."),
     ) -> None:
         """Provisions changed, added or removed between two ingested versions, by section."""
         from assistant.versions import diff_documents
@@ -149,6 +150,9 @@ def register(app: typer.Typer) -> None:
         settings = get_settings()
         try:
             _need_index(settings)
+            if obligations:  # the obligations view lives with the register (assistant/cli/obligations.py)
+                from assistant.cli.obligations import diff_command
+                return diff_command(settings, old_id, new_id, limit, as_json)
             changes = diff_documents(Store(settings), old_id, new_id)
         except CarbonQAError as exc:
             console.print(f"[red]error:[/red] {escape(str(exc))}")
