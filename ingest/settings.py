@@ -76,9 +76,9 @@ class Settings(BaseSettings):
     answerability_model: Path | None = Field(
         None, description="Answerability model JSON; default: the one committed in assistant/answering/.")
     select_relative: float = Field(
-        0.5, ge=0.0, le=1.0, description="A runner-up sentence is quoted when P >= this share of the best P.")
+        0.3, ge=0.0, le=1.0, description="A runner-up sentence is quoted when P >= this share of the best P.")
     select_floor: float = Field(
-        0.3, ge=0.0, le=1.0, description="Min P for a runner-up from another page than the best sentence.")
+        0.35, ge=0.0, le=1.0, description="Min P for a runner-up from another page than the best sentence.")
     # A cell is one document's best sentence for the topic; below this probability that the sentence
     # states the provision asked about, the document counts as silent on it.
     compare_min_score: float = Field(0.15, ge=0.0, le=1.0, description="Min P for a comparison cell.")
