@@ -1,34 +1,28 @@
 """The chat UI: a Gradio Blocks app mounted in FastAPI, with a /pdf route for the cited pages.
 
-One `ChatService` (one Assistant, warmed up once) serves every browser session and API client;
+One `ChatService` (assistant/app_service.py) serves every browser session and API client;
 Gradio's queue bounds how many questions run at once, which matters on a 2-core machine.
 """
 from __future__ import annotations
 
 import json
 import logging
-import queue
-import threading
-import time
-from pathlib import Path
-from typing import Iterator
 
 import gradio as gr
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse
+from fastapi import FastAPI, Request
 
 from assistant import app_render as render
 from assistant import app_tools
-from assistant.answer import Assistant
-from assistant.evidence import append_feedback, evidence_pack, load_answer, write_pack
-from assistant.retrieval import Filters
+from assistant.app_files import add_pdf_route
+from assistant.app_service import ChatService
 from ingest.errors import CarbonQAError
-from ingest.manifest import TEXT_SUFFIXES, DocumentEntry, load_manifest
 from ingest.settings import Settings
+from ingest.status import corpus_rows
+
+__all__ = ["ChatService", "build_blocks", "create_app"]
 
 log = logging.getLogger(__name__)
 CONCURRENCY = 2  # one question per core; more would only make every answer slower
-STREAM_DELAY_S = 0.06  # pause between extractive sentences so the answer visibly builds up
 # Outputs of the chat event, in order; `emit` in build_blocks fills them by name.
 CHAT_OUTPUTS = ("chat", "transcript", "panel", "asked", "answer", "question", "actions", "files", "status")
 EXAMPLES = [  # each answered well by the bundled corpus, so a first question shows what the tool does
@@ -37,163 +31,6 @@ EXAMPLES = [  # each answered well by the bundled corpus, so a first question sh
     "What CO2 emission factor does TOOL07 assign to biofuels?",
     "When does ICRA expect trading under India's CCTS to begin?",
 ]
-
-
-class ChatService:
-    """The process-wide state behind the UI and API: the Assistant, the manifest, the settings."""
-
-    def __init__(self, settings: Settings, assistant: Assistant | None = None):
-        """Create the Assistant (not yet warmed up) for these settings."""
-        self.settings = settings
-        self.assistant = assistant or Assistant(settings)
-        self.feedback_path = settings.data_dir / "feedback.jsonl"
-        self._manifest: tuple[float, dict[str, DocumentEntry]] = (-1.0, {})
-        self._lock = threading.Lock()
-
-    def warm_up(self) -> None:
-        """Load the index and models before the first question."""
-        self.assistant.warm_up()
-
-    def manifest(self) -> dict[str, DocumentEntry]:
-        """Manifest entries by id, re-read when the file changes."""
-        path = self.settings.manifest_path
-        mtime = path.stat().st_mtime if path.exists() else 0.0
-        with self._lock:
-            if mtime != self._manifest[0]:
-                self._manifest = (mtime, {e.id: e for e in load_manifest(path)} if mtime else {})
-            return self._manifest[1]
-
-    def pdf_path(self, doc_id: str) -> Path | None:
-        """The file for a manifest id, only if it exists inside corpus_dir and is a PDF or text file."""
-        entry = self.manifest().get(doc_id)
-        if entry is None or entry.adhoc:
-            return None
-        path = entry.path(self.settings.corpus_dir)
-        if path is None:
-            return None
-        root = self.settings.corpus_dir.resolve()
-        real = path.resolve()
-        if not real.is_relative_to(root) or not real.is_file():
-            return None
-        return real if real.suffix.lower() in {".pdf", *TEXT_SUFFIXES} else None
-
-    def servable(self) -> set[str]:
-        """Manifest ids whose file the /pdf route will serve."""
-        return {d for d in self.manifest() if self.pdf_path(d) is not None}
-
-    def documents(self) -> dict[str, dict]:
-        """Searchable documents from the index registry."""
-        return self.assistant.search.documents()
-
-    def titles(self) -> dict[str, str]:
-        """Document titles by id, for the 'documents searched' list."""
-        return {d: r.get("title") or d for d, r in self.documents().items()}
-
-    def choices(self) -> dict[str, list]:
-        """Filter choices: categories, jurisdictions, and (label, id) pairs for documents."""
-        docs = self.documents()
-        juris = {j for r in docs.values() for j in str(r.get("jurisdictions", "")).strip("|").split("|") if j}
-        return {
-            "categories": sorted({r.get("category", "") for r in docs.values()} - {""}),
-            "jurisdictions": sorted(juris, key=str.lower),
-            "documents": sorted(((f"{r.get('title') or d} ({d})", d) for d, r in docs.items()), key=lambda x: x[0].lower()),
-        }
-
-    def local_llm_available(self) -> bool:
-        """True when the local GGUF model file is present (`make llm` downloads it)."""
-        return self.settings.model_path.exists()
-
-    def endpoint_provider(self) -> str:
-        """The provider behind 'configured endpoint': the configured one unless that is the local model."""
-        return self.settings.llm_provider if self.settings.llm_provider != "llamacpp" else "openai"
-
-    def answerer_choices(self) -> list[tuple[str, str]]:
-        """(label, value) pairs for the answerer radio."""
-        prov = self.endpoint_provider()
-        url = self.settings.openai_base_url if prov == "openai" else self.settings.ollama_url
-        local = "Local LLM (Qwen, llama.cpp)"
-        if not self.local_llm_available():
-            local += " — unavailable: run `make llm`"
-        return [("Extractive (verbatim quotes)", "extractive"), (local, "llm-local"),
-                (f"Configured endpoint ({prov} at {url})", "llm-endpoint")]
-
-    def resolve_answerer(self, choice: str | None) -> tuple[str, str | None]:
-        """Map a UI/API answerer choice to (answerer, provider); the local LLM needs its model file."""
-        choice = (choice or "extractive").strip()
-        if choice == "llm":  # plain 'llm' (as in `carbonqa ask --answerer llm`) means the configured provider
-            choice = "llm-local" if self.settings.llm_provider == "llamacpp" else self.settings.llm_provider
-        if choice == "extractive":
-            return "extractive", None
-        if choice in ("llm-local", "llamacpp"):
-            if not self.local_llm_available():
-                raise CarbonQAError(f"the local LLM is not installed ({self.settings.model_path} is missing): "
-                                    "run `make llm`, or choose the extractive answerer")
-            return "llm", "llamacpp"
-        if choice in ("llm-endpoint", "openai", "ollama"):
-            return "llm", choice if choice in ("openai", "ollama") else self.endpoint_provider()
-        raise CarbonQAError(f"unknown answerer '{choice}': extractive, llm-local or llm-endpoint")
-
-    def ask(self, question: str, history: list[str], categories=None, jurisdictions=None, documents=None,
-            answerer: str | None = None, on_token=None) -> dict:
-        """Answer one question; the answer object as JSON-ready data."""
-        kind, provider = self.resolve_answerer(answerer)
-        filters = Filters(doc_ids=list(documents or []), categories=list(categories or []),
-                          jurisdictions=list(jurisdictions or []))
-        ans = self.assistant.ask(question, history=history, filters=filters, answerer=kind, provider=provider,
-                                 on_token=on_token if kind == "llm" else None)
-        return ans.to_dict()
-
-    def stream(self, question: str, history: list[str], categories, jurisdictions, documents,
-               answerer: str | None) -> Iterator[tuple[str, dict | None, int]]:
-        """Yield (text so far, answer when known, citations to show) while an answer is produced."""
-        kind, _ = self.resolve_answerer(answerer)
-        if kind == "extractive":
-            ans = self.ask(question, history, categories, jurisdictions, documents, answerer)
-            cits = ans["citations"]
-            if ans["abstained"] or not cits:
-                yield ans["answer"], ans, len(cits)
-                return
-            for i in range(1, len(cits) + 1):  # one verbatim sentence at a time, each with its card
-                yield " ".join(f"{c['quote']} [{c['n']}]" for c in cits[:i]), ans, i
-                time.sleep(STREAM_DELAY_S)
-            return
-        # The LLM produces tokens on a worker thread; the generator relays them as they arrive.
-        tokens: queue.Queue = queue.Queue()
-        box: dict = {}
-
-        def run() -> None:
-            """Worker: the whole LLM answer, its tokens pushed onto `tokens`, then None."""
-            try:
-                box["ans"] = self.ask(question, history, categories, jurisdictions, documents, answerer, tokens.put)
-            except BaseException as exc:  # handed to the generator, which re-raises it
-                box["err"] = exc
-            finally:
-                tokens.put(None)
-
-        threading.Thread(target=run, daemon=True, name="carbonqa-llm").start()
-        text = ""
-        while (piece := tokens.get()) is not None:
-            text += piece
-            yield text, None, 0
-        if "err" in box:
-            raise box["err"]
-        yield box["ans"]["answer"], box["ans"], len(box["ans"]["citations"])
-
-    def sha_by_doc(self) -> dict[str, str]:
-        """sha256 per document: the manifest's value, else the one recorded at ingest (ad-hoc files)."""
-        out = {d: r.get("sha256", "") for d, r in self.documents().items()}
-        out.update({d: e.sha256 for d, e in self.manifest().items() if e.sha256})
-        return out
-
-    def export(self, answer_json: str) -> tuple[str, str]:
-        """Write the evidence pack for an answer; paths of the Markdown and JSON files."""
-        ans = load_answer(answer_json)
-        md, js = write_pack(evidence_pack(ans, self.sha_by_doc(), self.settings))
-        return str(md), str(js)
-
-    def feedback(self, answer_json: str, verdict: str, comment: str = "") -> dict:
-        """Record a thumbs up/down for an answer in data_dir/feedback.jsonl."""
-        return append_feedback(self.feedback_path, self.settings, load_answer(answer_json), verdict, comment)
 
 
 def _history(value) -> list[str]:
@@ -209,8 +46,6 @@ def _history(value) -> list[str]:
 
 def build_blocks(service: ChatService) -> gr.Blocks:
     """The Blocks UI (chat, sources, filters, export, feedback, corpus tab) and its named API endpoints."""
-    from assistant.cli.corpus import corpus_rows
-
     choices = service.choices()
     llm_ok = service.local_llm_available()
 
@@ -292,7 +127,8 @@ def build_blocks(service: ChatService) -> gr.Blocks:
         return (render.corpus_html(corpus_rows(service.settings)), gr.Dropdown(choices=new["categories"]),
                 gr.Dropdown(choices=new["jurisdictions"]), gr.Dropdown(choices=new["documents"]))
 
-    with gr.Blocks(title="Carbon Policy Assistant", analytics_enabled=False) as demo:
+    # delete_cache: Gradio copies every downloaded file into its own cache; drop copies after an hour.
+    with gr.Blocks(title="Carbon Policy Assistant", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         gr.Markdown("## Carbon Policy Assistant\nAsk about the carbon-market rulebooks in the corpus. Every answer "
                     "sentence is quoted word for word from a document and numbered **[n]**; the matching card on "
                     "the right shows the document, page and the quote in context. When the documents do not "
@@ -381,20 +217,7 @@ def create_app(settings: Settings, auth: list[tuple[str, str]] | None = None,
         service.warm_up()
     app = FastAPI(title="Carbon Policy Assistant", docs_url=None, redoc_url=None, openapi_url=None)
 
-    # `:path` so that every /pdf/... request, however encoded, reaches this handler and its 404.
-    @app.get("/pdf/{doc_id:path}")
-    def pdf(doc_id: str, request: Request) -> FileResponse:
-        """Serve a manifest document by id (PDF, or text as text/plain); anything else is 404."""
-        if auth and _gradio_user(app, request) is None:
-            raise HTTPException(status_code=401, detail="log in first")
-        path = service.pdf_path(doc_id)
-        if path is None:
-            raise HTTPException(status_code=404, detail="no such document")
-        media = "application/pdf" if path.suffix.lower() == ".pdf" else "text/plain; charset=utf-8"
-        # nosniff: a text document containing markup must never be rendered as HTML by the browser.
-        headers = {"X-Content-Type-Options": "nosniff", "Content-Disposition": f'inline; filename="{path.name}"'}
-        return FileResponse(path, media_type=media, headers=headers)
-
+    add_pdf_route(app, service, (lambda request: _gradio_user(app, request) is not None) if auth else None)
     demo = build_blocks(service)
     theme = gr.themes.Soft(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
     gr.mount_gradio_app(app, demo, path="/", auth=auth or None, ssr_mode=False, theme=theme, css=render.CSS,
