@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     llm_timeout_s: float = 120.0
     openai_base_url: str = "http://127.0.0.1:8000/v1"
     openai_model: str = "local"
-    openai_api_key: str = "not-needed"
+    openai_api_key: SecretStr = Field(SecretStr("not-needed"), description="Sent to the OpenAI-compatible server; never printed.")
     ollama_url: str = "http://127.0.0.1:11434"
     ollama_model: str = "qwen2.5:1.5b"
     llm_fallback: bool = Field(False, description="Fall back to extractive when the LLM fails.")

@@ -6,6 +6,7 @@ import json
 from typing import Callable
 
 import typer
+from typer.core import TyperGroup
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -16,25 +17,45 @@ from ingest.settings import Settings, _config_file, get_settings
 console = Console()
 err_console = Console(stderr=True)
 
-# Exit codes shared by the commands.
+# Exit codes shared by the commands (README, "Exit codes"); 0 is success.
 EXIT_FAILED = 1  # some document (or download) failed; the rest went through
 EXIT_ERROR = 2  # a user-facing error (bad manifest, unknown id, unreachable server, ...)
 EXIT_REINDEX = 3  # the index was built with other settings; `carbonqa ingest --force` rebuilds it
 SECRETS = ("openai_api_key", "auth")  # shown masked
 
 
+def report_error(exc: CarbonQAError) -> typer.Exit:
+    """Print a user-facing error as one red line on stderr; the Exit with its documented code."""
+    err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+    return typer.Exit(EXIT_REINDEX if isinstance(exc, ReindexNeeded) else EXIT_ERROR)
+
+
 def cli_errors(fn: Callable) -> Callable:
-    """Turn a CarbonQAError into one red line and exit code 2 (3 for ReindexNeeded), no traceback."""
+    """Turn a CarbonQAError into one red line and exit code 2 (3 for ReindexNeeded), no traceback.
+
+    The root command group (ErrorHandlingGroup) does the same for every command; the decorator
+    keeps a command correct when it is called on its own.
+    """
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except CarbonQAError as exc:
-            err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
-            raise typer.Exit(EXIT_REINDEX if isinstance(exc, ReindexNeeded) else EXIT_ERROR) from None
+            raise report_error(exc) from None
 
     return wrapper
+
+
+class ErrorHandlingGroup(TyperGroup):
+    """The root `carbonqa` group: one error handler around every command, with the documented exit codes."""
+
+    def invoke(self, ctx):
+        """Run the command; a CarbonQAError from anywhere in it becomes one line and exit code 2 or 3."""
+        try:
+            return super().invoke(ctx)
+        except CarbonQAError as exc:
+            raise report_error(exc) from None
 
 
 def load_settings() -> Settings:
@@ -49,6 +70,12 @@ def load_settings() -> Settings:
         raise CarbonQAError(f"setting '{field}' (CARBONQA_{field.upper()} or {_config_file()}): {err['msg']}") from None
     except (OSError, ValueError) as exc:  # an unreadable or malformed carbonqa.toml
         raise CarbonQAError(f"{_config_file()}: {exc}") from None
+
+
+def need_index(settings: Settings) -> None:
+    """A clear error instead of an empty answer when nothing is ingested yet."""
+    if not settings.chroma_url and not (settings.chroma_path / "chroma.sqlite3").exists():
+        raise CarbonQAError("no index yet: run `carbonqa ingest` (or `make run`) first")
 
 
 def settings_dict(settings: Settings) -> dict:

@@ -5,14 +5,8 @@ from pathlib import Path
 
 import typer
 
-from assistant.cli.config import EXIT_FAILED, cli_errors, console, err_console, load_settings
+from assistant.cli.config import EXIT_FAILED, cli_errors, console, err_console, load_settings, need_index
 from ingest.errors import CarbonQAError
-
-
-def _need_index(settings) -> None:
-    """A clear error instead of an empty run when nothing is ingested."""
-    if not settings.chroma_url and not (settings.chroma_path / "chroma.sqlite3").exists():
-        raise CarbonQAError("no index yet: run `carbonqa ingest` (or `make index`) first")
 
 
 def register(app: typer.Typer) -> None:
@@ -61,7 +55,7 @@ def register(app: typer.Typer) -> None:
         settings = load_settings()
         qs = load_questions(questions)
         if baseline != "naive":
-            _need_index(settings)
+            need_index(settings)
 
         def built(done: int, total: int) -> None:
             console.print(f"[dim]naive index: embedded {done}/{total} chunks[/dim]", highlight=False)
@@ -102,7 +96,7 @@ def register(app: typer.Typer) -> None:
         from evals.dataset import load_questions
 
         settings = load_settings()
-        _need_index(settings)
+        need_index(settings)
         qs = load_questions(questions)
         supports = C.support_scores(Assistant(settings), qs, progress)
         result = C.calibrate(supports, settings.abstain_threshold, min_answer_rate)
