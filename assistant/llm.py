@@ -54,7 +54,7 @@ def avoid_amx_fault() -> bool:
         return False
     C = _llama_cpp().llama_cpp
 
-    if getattr(C.llama_model_default_params, "_carbonqa", False):
+    if getattr(C.llama_model_default_params, "carbonqa_patched", False):
         return True
     default = C.llama_model_default_params
 
@@ -64,7 +64,7 @@ def avoid_amx_fault() -> bool:
         p.use_extra_bufts = False
         return p
 
-    params._carbonqa = True  # type: ignore[attr-defined]
+    params.carbonqa_patched = True  # type: ignore[attr-defined]
     C.llama_model_default_params = params
     return True
 

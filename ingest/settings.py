@@ -26,7 +26,7 @@ ANSWER_FIELDS = (
 )
 
 
-def _config_file() -> Path:
+def config_file() -> Path:
     """Where the optional TOML file lives: CARBONQA_CONFIG or ./carbonqa.toml."""
     return Path(os.environ.get("CARBONQA_CONFIG", "carbonqa.toml"))
 
@@ -87,7 +87,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Init kwargs beat env, env beats the TOML file."""
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, _config_file()))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, config_file()))
 
     @property
     def manifest_path(self) -> Path:

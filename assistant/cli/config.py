@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ingest.errors import CarbonQAError, ReindexNeeded
-from ingest.settings import Settings, _config_file, get_settings
+from ingest.settings import Settings, config_file, get_settings
 
 console = Console()
 err_console = Console(stderr=True)
@@ -67,9 +67,9 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(x) for x in err["loc"])
-        raise CarbonQAError(f"setting '{field}' (CARBONQA_{field.upper()} or {_config_file()}): {err['msg']}") from None
+        raise CarbonQAError(f"setting '{field}' (CARBONQA_{field.upper()} or {config_file()}): {err['msg']}") from None
     except (OSError, ValueError) as exc:  # an unreadable or malformed carbonqa.toml
-        raise CarbonQAError(f"{_config_file()}: {exc}") from None
+        raise CarbonQAError(f"{config_file()}: {exc}") from None
 
 
 def need_index(settings: Settings) -> None:
@@ -87,7 +87,7 @@ def settings_dict(settings: Settings) -> dict:
     data.update(
         manifest_path=str(settings.manifest_path), chroma_path=str(settings.chroma_path),
         model_path=str(settings.model_path), index_digest=settings.index_digest,
-        config_file=str(_config_file()), config_file_exists=_config_file().exists(),
+        config_file=str(config_file()), config_file_exists=config_file().exists(),
     )
     return data
 
@@ -107,7 +107,7 @@ def register(app: typer.Typer) -> None:
             print(json.dumps(data, indent=2, sort_keys=True))
             return
         fields = Settings.model_fields
-        table = Table(title="carbonqa settings", caption=f"env CARBONQA_<NAME> beats {_config_file()} beats defaults")
+        table = Table(title="carbonqa settings", caption=f"env CARBONQA_<NAME> beats {config_file()} beats defaults")
         table.add_column("setting")
         table.add_column("value", overflow="fold")
         table.add_column("meaning", style="dim")
