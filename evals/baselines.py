@@ -12,6 +12,7 @@ import shutil
 import time
 from typing import Protocol
 
+from assistant.answer import ABSTAIN_TEXT
 from assistant.extractive import ExtractiveAnswerer, idf_table, nearest
 from assistant.followup import rewrite_followup
 from assistant.models import Answer, Passage
@@ -23,7 +24,6 @@ from ingest.manifest import file_sha256, load_manifest
 from ingest.settings import Settings
 
 BASELINES = ("naive", "bm25")
-ABSTAIN_TEXT = "The corpus does not answer this question."
 NAIVE_VERSION = 1  # bump when the naive index recipe changes, so the cached index is rebuilt
 NAIVE_K = 4  # the tutorial's similarity top-k
 
