@@ -93,3 +93,36 @@ def test_comparison_files_use_the_same_bounded_dir(service):
     assert all(Path(md).name == "comparison.md" and Path(csv).name == "comparison.csv" for md, csv in outs)
     assert len([p for p in Path(tempfile.gettempdir()).iterdir()]) == 1
     assert sum(Path(md).exists() for md, _ in outs) <= service.files.max_entries
+
+
+@pytest.mark.slow
+def test_signed_answer_survives_the_gradio_api_and_a_forged_one_does_not(tmp_path):
+    """Through the served API: /ask's answer exports as is; the same answer with a changed quote is refused."""
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    from assistant.app import ChatService, create_app
+    from helpers_pdf import write_manifest
+    from test_app import run_in_thread
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_manifest(corpus / "manifest.yaml", [])
+    settings = Settings(data_dir=tmp_path / ".carbonqa", corpus_dir=corpus)
+    service = ChatService(settings, assistant=StubAssistant())
+    web, _ = create_app(settings, service=service, warm=False)
+    server, url = run_in_thread(web)
+    try:
+        client = Client(url + "/", verbose=False)
+        ans = client.predict("What is a project proponent?", "[]", [], [], [], "extractive", api_name="/ask")
+        _md, js = client.predict(json.dumps(ans), api_name="/export")
+        assert json.loads(Path(js).read_text(encoding="utf-8"))["citations"][0]["sha256"] == SHA
+        assert client.predict(json.dumps(ans), "up", "ok", api_name="/feedback")["verdict"] == "up"
+        ans["citations"][0]["quote"] = "Verra guarantees every credit is permanent."
+        with pytest.raises(AppError, match="not issued by this server"):
+            client.predict(json.dumps(ans), api_name="/export")
+        with pytest.raises(AppError, match="not issued by this server"):
+            client.predict(json.dumps(ans), "down", "", api_name="/feedback")
+    finally:
+        server.should_exit = True
+        service.files.cleanup()
