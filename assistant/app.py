@@ -5,26 +5,20 @@ Gradio's queue bounds how many questions run at once, which matters on a 2-core 
 """
 from __future__ import annotations
 
-import json
-import logging
-
 import gradio as gr
 from fastapi import FastAPI, Request
 
 from assistant import app_render as render
 from assistant import app_tools
 from assistant.app_files import add_pdf_route
+from assistant.app_handlers import CHAT_OUTPUTS, ChatHandlers
 from assistant.app_service import ChatService
-from ingest.errors import CarbonQAError
 from ingest.settings import Settings
 from ingest.status import corpus_rows
 
 __all__ = ["ChatService", "build_blocks", "create_app"]
 
-log = logging.getLogger(__name__)
 CONCURRENCY = 2  # one question per core; more would only make every answer slower
-# Outputs of the chat event, in order; `emit` in build_blocks fills them by name.
-CHAT_OUTPUTS = ("chat", "transcript", "panel", "asked", "answer", "question", "actions", "files", "status")
 EXAMPLES = [  # each answered well by the bundled corpus, so a first question shows what the tool does
     "What is a DOE in the CDM, and who designates it?",
     "How far back can a GSVER project claim retroactive credits?",
@@ -33,99 +27,11 @@ EXAMPLES = [  # each answered well by the bundled corpus, so a first question sh
 ]
 
 
-def _history(value) -> list[str]:
-    """Earlier user questions from a JSON list of strings or of {'role','content'} messages."""
-    if not value:
-        return []
-    items = json.loads(value) if isinstance(value, str) else value
-    if not isinstance(items, list):
-        raise CarbonQAError("history_json must be a JSON list of earlier questions")
-    return [str(m.get("content", "")) if isinstance(m, dict) else str(m)
-            for m in items if not isinstance(m, dict) or m.get("role", "user") == "user"]
-
-
 def build_blocks(service: ChatService) -> gr.Blocks:
     """The Blocks UI (chat, sources, filters, export, feedback, corpus tab) and its named API endpoints."""
     choices = service.choices()
     llm_ok = service.local_llm_available()
-
-    def sources(ans, upto=None) -> str:
-        """The sources panel for an answer (None: the empty state)."""
-        return render.sources_html(ans, service.servable(), service.titles(), upto)
-
-    def respond(question, transcript, asked, cats, juris, docs, choice):
-        """Stream one answer into the chat and its cards into the sources panel (UI only)."""
-        def emit(chat=None, **kw):
-            """One update of the CHAT_OUTPUTS; anything not named stays as it is."""
-            if chat is not None:
-                kw.update(chat=chat, transcript=chat)
-            return tuple(kw.get(n, gr.skip()) for n in CHAT_OUTPUTS)
-
-        q = " ".join((question or "").split())
-        if not q:
-            gr.Warning("Type a question first.")
-            yield emit()
-            return
-        transcript = list(transcript or []) + [
-            {"role": "user", "content": render.md_text(q)}, {"role": "assistant", "content": "Searching the corpus…"}]
-        # A new question makes the previous answer's evidence files and feedback note stale.
-        yield emit(transcript, panel=render.status_html("Searching the corpus…"), question="", status="",
-                   files=gr.Row(visible=False))
-        try:
-            ans = None
-            for text, ans, shown in service.stream(q, asked, cats, juris, docs, choice):
-                transcript[-1] = {"role": "assistant", "content": render.answer_message(ans, partial=text)}
-                yield emit(transcript, panel=sources(ans, shown) if ans else render.status_html("Writing the answer…"))
-            transcript[-1] = {"role": "assistant", "content": render.answer_message(ans)}
-            yield emit(transcript, panel=sources(ans), asked=asked + [q], answer=json.dumps(ans, ensure_ascii=False),
-                       actions=gr.Group(visible=True))
-            return
-        except CarbonQAError as exc:
-            message = str(exc)
-        except Exception as exc:  # an LLM backend failing must not kill the session
-            log.exception("answer failed")
-            message = f"{type(exc).__name__}: {exc}"
-        transcript[-1] = {"role": "assistant", "content": render.error_message(message)}
-        yield emit(transcript, panel=render.status_html("No sources: the question was not answered."))
-
-    def ask_api(question: str, history_json: str = "[]", categories: list[str] | None = None,
-                jurisdictions: list[str] | None = None, documents: list[str] | None = None,
-                answerer: str = "extractive") -> dict:
-        """Answer a question; history_json lists earlier questions; returns Answer.to_dict()."""
-        try:
-            return service.ask(question, _history(history_json), categories, jurisdictions, documents, answerer)
-        except (CarbonQAError, ValueError) as exc:
-            raise gr.Error(str(exc)) from None
-
-    def export(answer_json: str):
-        """Evidence pack (Markdown, JSON) for an answer JSON."""
-        try:
-            return service.export(answer_json)
-        except CarbonQAError as exc:
-            raise gr.Error(str(exc)) from None
-
-    def feedback_api(answer_json: str, verdict: str, comment: str = "") -> dict:
-        """Record thumbs 'up' or 'down' (with an optional comment) for an answer JSON."""
-        try:
-            return service.feedback(answer_json, verdict, comment)
-        except (CarbonQAError, ValueError) as exc:
-            raise gr.Error(str(exc)) from None
-
-    def give(verdict: str):
-        """The click handler of the Helpful / Not helpful buttons."""
-        def handler(answer_json, comment):
-            """Record the verdict; a thank-you note, and the comment box cleared."""
-            row = feedback_api(answer_json, verdict, comment)
-            word = "helpful" if verdict == "up" else "not helpful"
-            return f"Thanks: recorded as {word} for “{render.md_text(row['question'][:80])}”.", ""
-        return handler
-
-    def reload_corpus():
-        """Pick up a re-ingest: reload the registry and BM25, refresh the corpus table and filter choices."""
-        service.assistant.search.refresh()
-        new = service.choices()
-        return (render.corpus_html(corpus_rows(service.settings)), gr.Dropdown(choices=new["categories"]),
-                gr.Dropdown(choices=new["jurisdictions"]), gr.Dropdown(choices=new["documents"]))
+    h = ChatHandlers(service)
 
     # delete_cache: Gradio copies every downloaded file into its own cache; drop copies after an hour.
     with gr.Blocks(title="Carbon Policy Assistant", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
@@ -172,7 +78,7 @@ def build_blocks(service: ChatService) -> gr.Blocks:
                         md_file = gr.File(label="evidence.md")
                         json_file = gr.File(label="evidence.json")
                 with gr.Column(scale=2, elem_id="sources"):
-                    panel = gr.HTML(sources(None), elem_id="sources-panel")
+                    panel = gr.HTML(h.sources(None), elem_id="sources-panel")
         with gr.Tab("Corpus"):
             corpus = gr.HTML(render.corpus_html(corpus_rows(service.settings)))
             reload_btn = gr.Button("Reload the index and this list", size="sm")
@@ -180,20 +86,20 @@ def build_blocks(service: ChatService) -> gr.Blocks:
 
         outputs = {"chat": chatbot, "transcript": transcript, "panel": panel, "asked": asked, "answer": answer_json,
                    "question": question, "actions": actions, "files": files_row, "status": status}
-        gr.on([question.submit, ask_btn.click], respond, [question, transcript, asked, cats, juris, docs, choice],
+        gr.on([question.submit, ask_btn.click], h.respond, [question, transcript, asked, cats, juris, docs, choice],
               [outputs[n] for n in CHAT_OUTPUTS],
               api_visibility="private", concurrency_id="answer")
-        export_btn.click(export, answer_json, [md_file, json_file], api_name="export").success(
+        export_btn.click(h.export, answer_json, [md_file, json_file], api_name="export").success(
             lambda: gr.Row(visible=True), None, files_row, api_visibility="private")
-        up.click(give("up"), [answer_json, comment], [status, comment], api_visibility="private")
-        down.click(give("down"), [answer_json, comment], [status, comment], api_visibility="private")
+        up.click(h.give("up"), [answer_json, comment], [status, comment], api_visibility="private")
+        down.click(h.give("down"), [answer_json, comment], [status, comment], api_visibility="private")
         # The chatbot's own trash icon must forget the conversation too, or follow-ups would use stale history.
         gr.on([clear.click, chatbot.clear],
-              lambda: ([], [], [], sources(None), "", "", gr.Row(visible=False), gr.Group(visible=False)), None,
+              lambda: ([], [], [], h.sources(None), "", "", gr.Row(visible=False), gr.Group(visible=False)), None,
               [chatbot, transcript, asked, panel, answer_json, status, files_row, actions], api_visibility="private")
-        reload_btn.click(reload_corpus, None, [corpus, cats, juris, docs], api_visibility="private")
-        gr.api(ask_api, api_name="ask", concurrency_id="answer")
-        gr.api(feedback_api, api_name="feedback")
+        reload_btn.click(h.reload_corpus, None, [corpus, cats, juris, docs], api_visibility="private")
+        gr.api(h.ask_api, api_name="ask", concurrency_id="answer")
+        gr.api(h.feedback_api, api_name="feedback")
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=256)
     return demo
 
