@@ -1,36 +1,24 @@
 """The chat UI: a Gradio Blocks app mounted in FastAPI, with a /pdf route for the cited pages.
 
-One `ChatService` (one Assistant, warmed up once) serves every browser session and API client;
+One `ChatService` (assistant/app_service.py) serves every browser session and API client;
 Gradio's queue bounds how many questions run at once, which matters on a 2-core machine.
 """
 from __future__ import annotations
 
-import json
-import logging
-import queue
-import threading
-import time
-from pathlib import Path
-from typing import Iterator
-
 import gradio as gr
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse
+from fastapi import FastAPI, Request
 
 from assistant import app_render as render
 from assistant import app_tools
-from assistant.answer import Assistant
-from assistant.evidence import append_feedback, evidence_pack, load_answer, write_pack
-from assistant.retrieval import Filters
-from ingest.errors import CarbonQAError
-from ingest.manifest import TEXT_SUFFIXES, DocumentEntry, load_manifest
+from assistant.app_files import add_pdf_route
+from assistant.app_handlers import CHAT_OUTPUTS, ChatHandlers
+from assistant.app_service import ChatService
 from ingest.settings import Settings
+from ingest.status import corpus_rows
 
-log = logging.getLogger(__name__)
+__all__ = ["ChatService", "build_blocks", "create_app"]
+
 CONCURRENCY = 2  # one question per core; more would only make every answer slower
-STREAM_DELAY_S = 0.06  # pause between extractive sentences so the answer visibly builds up
-# Outputs of the chat event, in order; `emit` in build_blocks fills them by name.
-CHAT_OUTPUTS = ("chat", "transcript", "panel", "asked", "answer", "question", "actions", "files", "status")
 EXAMPLES = [  # each answered well by the bundled corpus, so a first question shows what the tool does
     "What is a DOE in the CDM, and who designates it?",
     "How far back can a GSVER project claim retroactive credits?",
@@ -39,260 +27,14 @@ EXAMPLES = [  # each answered well by the bundled corpus, so a first question sh
 ]
 
 
-class ChatService:
-    """The process-wide state behind the UI and API: the Assistant, the manifest, the settings."""
-
-    def __init__(self, settings: Settings, assistant: Assistant | None = None):
-        """Create the Assistant (not yet warmed up) for these settings."""
-        self.settings = settings
-        self.assistant = assistant or Assistant(settings)
-        self.feedback_path = settings.data_dir / "feedback.jsonl"
-        self._manifest: tuple[float, dict[str, DocumentEntry]] = (-1.0, {})
-        self._lock = threading.Lock()
-
-    def warm_up(self) -> None:
-        """Load the index and models before the first question."""
-        self.assistant.warm_up()
-
-    def manifest(self) -> dict[str, DocumentEntry]:
-        """Manifest entries by id, re-read when the file changes."""
-        path = self.settings.manifest_path
-        mtime = path.stat().st_mtime if path.exists() else 0.0
-        with self._lock:
-            if mtime != self._manifest[0]:
-                self._manifest = (mtime, {e.id: e for e in load_manifest(path)} if mtime else {})
-            return self._manifest[1]
-
-    def pdf_path(self, doc_id: str) -> Path | None:
-        """The file for a manifest id, only if it exists inside corpus_dir and is a PDF or text file."""
-        entry = self.manifest().get(doc_id)
-        if entry is None or entry.adhoc:
-            return None
-        path = entry.path(self.settings.corpus_dir)
-        if path is None:
-            return None
-        root = self.settings.corpus_dir.resolve()
-        real = path.resolve()
-        if not real.is_relative_to(root) or not real.is_file():
-            return None
-        return real if real.suffix.lower() in {".pdf", *TEXT_SUFFIXES} else None
-
-    def servable(self) -> set[str]:
-        """Manifest ids whose file the /pdf route will serve."""
-        return {d for d in self.manifest() if self.pdf_path(d) is not None}
-
-    def documents(self) -> dict[str, dict]:
-        """Searchable documents from the index registry."""
-        return self.assistant.search.documents()
-
-    def titles(self) -> dict[str, str]:
-        """Document titles by id, for the 'documents searched' list."""
-        return {d: r.get("title") or d for d, r in self.documents().items()}
-
-    def choices(self) -> dict[str, list]:
-        """Filter choices: categories, jurisdictions, and (label, id) pairs for documents."""
-        docs = self.documents()
-        juris = {j for r in docs.values() for j in str(r.get("jurisdictions", "")).strip("|").split("|") if j}
-        return {
-            "categories": sorted({r.get("category", "") for r in docs.values()} - {""}),
-            "jurisdictions": sorted(juris, key=str.lower),
-            "documents": sorted(((f"{r.get('title') or d} ({d})", d) for d, r in docs.items()), key=lambda x: x[0].lower()),
-        }
-
-    def local_llm_available(self) -> bool:
-        """True when the local GGUF model file is present (`make llm` downloads it)."""
-        return self.settings.model_path.exists()
-
-    def endpoint_provider(self) -> str:
-        """The provider behind 'configured endpoint': the configured one unless that is the local model."""
-        return self.settings.llm_provider if self.settings.llm_provider != "llamacpp" else "openai"
-
-    def answerer_choices(self) -> list[tuple[str, str]]:
-        """(label, value) pairs for the answerer radio."""
-        prov = self.endpoint_provider()
-        url = self.settings.openai_base_url if prov == "openai" else self.settings.ollama_url
-        local = "Local LLM (Qwen, llama.cpp)"
-        if not self.local_llm_available():
-            local += " — unavailable: run `make llm`"
-        return [("Extractive (verbatim quotes)", "extractive"), (local, "llm-local"),
-                (f"Configured endpoint ({prov} at {url})", "llm-endpoint")]
-
-    def resolve_answerer(self, choice: str | None) -> tuple[str, str | None]:
-        """Map a UI/API answerer choice to (answerer, provider); the local LLM needs its model file."""
-        choice = (choice or "extractive").strip()
-        if choice == "llm":  # plain 'llm' (as in `carbonqa ask --answerer llm`) means the configured provider
-            choice = "llm-local" if self.settings.llm_provider == "llamacpp" else self.settings.llm_provider
-        if choice == "extractive":
-            return "extractive", None
-        if choice in ("llm-local", "llamacpp"):
-            if not self.local_llm_available():
-                raise CarbonQAError(f"the local LLM is not installed ({self.settings.model_path} is missing): "
-                                    "run `make llm`, or choose the extractive answerer")
-            return "llm", "llamacpp"
-        if choice in ("llm-endpoint", "openai", "ollama"):
-            return "llm", choice if choice in ("openai", "ollama") else self.endpoint_provider()
-        raise CarbonQAError(f"unknown answerer '{choice}': extractive, llm-local or llm-endpoint")
-
-    def ask(self, question: str, history: list[str], categories=None, jurisdictions=None, documents=None,
-            answerer: str | None = None, on_token=None) -> dict:
-        """Answer one question; the answer object as JSON-ready data."""
-        kind, provider = self.resolve_answerer(answerer)
-        filters = Filters(doc_ids=list(documents or []), categories=list(categories or []),
-                          jurisdictions=list(jurisdictions or []))
-        ans = self.assistant.ask(question, history=history, filters=filters, answerer=kind, provider=provider,
-                                 on_token=on_token if kind == "llm" else None)
-        return ans.to_dict()
-
-    def stream(self, question: str, history: list[str], categories, jurisdictions, documents,
-               answerer: str | None) -> Iterator[tuple[str, dict | None, int]]:
-        """Yield (text so far, answer when known, citations to show) while an answer is produced."""
-        kind, _ = self.resolve_answerer(answerer)
-        if kind == "extractive":
-            ans = self.ask(question, history, categories, jurisdictions, documents, answerer)
-            cits = ans["citations"]
-            if ans["abstained"] or not cits:
-                yield ans["answer"], ans, len(cits)
-                return
-            for i in range(1, len(cits) + 1):  # one verbatim sentence at a time, each with its card
-                yield " ".join(f"{c['quote']} [{c['n']}]" for c in cits[:i]), ans, i
-                time.sleep(STREAM_DELAY_S)
-            return
-        # The LLM produces tokens on a worker thread; the generator relays them as they arrive.
-        tokens: queue.Queue = queue.Queue()
-        box: dict = {}
-
-        def run() -> None:
-            """Worker: the whole LLM answer, its tokens pushed onto `tokens`, then None."""
-            try:
-                box["ans"] = self.ask(question, history, categories, jurisdictions, documents, answerer, tokens.put)
-            except BaseException as exc:  # handed to the generator, which re-raises it
-                box["err"] = exc
-            finally:
-                tokens.put(None)
-
-        threading.Thread(target=run, daemon=True, name="carbonqa-llm").start()
-        text = ""
-        while (piece := tokens.get()) is not None:
-            text += piece
-            yield text, None, 0
-        if "err" in box:
-            raise box["err"]
-        yield box["ans"]["answer"], box["ans"], len(box["ans"]["citations"])
-
-    def sha_by_doc(self) -> dict[str, str]:
-        """sha256 per document: the manifest's value, else the one recorded at ingest (ad-hoc files)."""
-        out = {d: r.get("sha256", "") for d, r in self.documents().items()}
-        out.update({d: e.sha256 for d, e in self.manifest().items() if e.sha256})
-        return out
-
-    def export(self, answer_json: str) -> tuple[str, str]:
-        """Write the evidence pack for an answer; paths of the Markdown and JSON files."""
-        ans = load_answer(answer_json)
-        md, js = write_pack(evidence_pack(ans, self.sha_by_doc(), self.settings))
-        return str(md), str(js)
-
-    def feedback(self, answer_json: str, verdict: str, comment: str = "") -> dict:
-        """Record a thumbs up/down for an answer in data_dir/feedback.jsonl."""
-        return append_feedback(self.feedback_path, self.settings, load_answer(answer_json), verdict, comment)
-
-
-def _history(value) -> list[str]:
-    """Earlier user questions from a JSON list of strings or of {'role','content'} messages."""
-    if not value:
-        return []
-    items = json.loads(value) if isinstance(value, str) else value
-    if not isinstance(items, list):
-        raise CarbonQAError("history_json must be a JSON list of earlier questions")
-    return [str(m.get("content", "")) if isinstance(m, dict) else str(m)
-            for m in items if not isinstance(m, dict) or m.get("role", "user") == "user"]
-
-
 def build_blocks(service: ChatService) -> gr.Blocks:
     """The Blocks UI (chat, sources, filters, export, feedback, corpus tab) and its named API endpoints."""
-    from assistant.cli.corpus import corpus_rows
-
     choices = service.choices()
     llm_ok = service.local_llm_available()
+    h = ChatHandlers(service)
 
-    def sources(ans, upto=None) -> str:
-        """The sources panel for an answer (None: the empty state)."""
-        return render.sources_html(ans, service.servable(), service.titles(), upto)
-
-    def respond(question, transcript, asked, cats, juris, docs, choice):
-        """Stream one answer into the chat and its cards into the sources panel (UI only)."""
-        def emit(chat=None, **kw):
-            """One update of the CHAT_OUTPUTS; anything not named stays as it is."""
-            if chat is not None:
-                kw.update(chat=chat, transcript=chat)
-            return tuple(kw.get(n, gr.skip()) for n in CHAT_OUTPUTS)
-
-        q = " ".join((question or "").split())
-        if not q:
-            gr.Warning("Type a question first.")
-            yield emit()
-            return
-        transcript = list(transcript or []) + [
-            {"role": "user", "content": render.md_text(q)}, {"role": "assistant", "content": "Searching the corpus…"}]
-        # A new question makes the previous answer's evidence files and feedback note stale.
-        yield emit(transcript, panel=render.status_html("Searching the corpus…"), question="", status="",
-                   files=gr.Row(visible=False))
-        try:
-            ans = None
-            for text, ans, shown in service.stream(q, asked, cats, juris, docs, choice):
-                transcript[-1] = {"role": "assistant", "content": render.answer_message(ans, partial=text)}
-                yield emit(transcript, panel=sources(ans, shown) if ans else render.status_html("Writing the answer…"))
-            transcript[-1] = {"role": "assistant", "content": render.answer_message(ans)}
-            yield emit(transcript, panel=sources(ans), asked=asked + [q], answer=json.dumps(ans, ensure_ascii=False),
-                       actions=gr.Group(visible=True))
-            return
-        except CarbonQAError as exc:
-            message = str(exc)
-        except Exception as exc:  # an LLM backend failing must not kill the session
-            log.exception("answer failed")
-            message = f"{type(exc).__name__}: {exc}"
-        transcript[-1] = {"role": "assistant", "content": render.error_message(message)}
-        yield emit(transcript, panel=render.status_html("No sources: the question was not answered."))
-
-    def ask_api(question: str, history_json: str = "[]", categories: list[str] | None = None,
-                jurisdictions: list[str] | None = None, documents: list[str] | None = None,
-                answerer: str = "extractive") -> dict:
-        """Answer a question; history_json lists earlier questions; returns Answer.to_dict()."""
-        try:
-            return service.ask(question, _history(history_json), categories, jurisdictions, documents, answerer)
-        except (CarbonQAError, ValueError) as exc:
-            raise gr.Error(str(exc)) from None
-
-    def export(answer_json: str):
-        """Evidence pack (Markdown, JSON) for an answer JSON."""
-        try:
-            return service.export(answer_json)
-        except CarbonQAError as exc:
-            raise gr.Error(str(exc)) from None
-
-    def feedback_api(answer_json: str, verdict: str, comment: str = "") -> dict:
-        """Record thumbs 'up' or 'down' (with an optional comment) for an answer JSON."""
-        try:
-            return service.feedback(answer_json, verdict, comment)
-        except (CarbonQAError, ValueError) as exc:
-            raise gr.Error(str(exc)) from None
-
-    def give(verdict: str):
-        """The click handler of the Helpful / Not helpful buttons."""
-        def handler(answer_json, comment):
-            """Record the verdict; a thank-you note, and the comment box cleared."""
-            row = feedback_api(answer_json, verdict, comment)
-            word = "helpful" if verdict == "up" else "not helpful"
-            return f"Thanks: recorded as {word} for “{render.md_text(row['question'][:80])}”.", ""
-        return handler
-
-    def reload_corpus():
-        """Pick up a re-ingest: reload the registry and BM25, refresh the corpus table and filter choices."""
-        service.assistant.search.refresh()
-        new = service.choices()
-        return (render.corpus_html(corpus_rows(service.settings)), gr.Dropdown(choices=new["categories"]),
-                gr.Dropdown(choices=new["jurisdictions"]), gr.Dropdown(choices=new["documents"]))
-
-    with gr.Blocks(title="Carbon Policy Assistant", analytics_enabled=False) as demo:
+    # delete_cache: Gradio copies every downloaded file into its own cache; drop copies after an hour.
+    with gr.Blocks(title="Carbon Policy Assistant", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         gr.Markdown("## Carbon Policy Assistant\nAsk about the carbon-market rulebooks in the corpus. Every answer "
                     "sentence is quoted word for word from a document and numbered **[n]**; the matching card on "
                     "the right shows the document, page and the quote in context. When the documents do not "
@@ -336,7 +78,7 @@ def build_blocks(service: ChatService) -> gr.Blocks:
                         md_file = gr.File(label="evidence.md")
                         json_file = gr.File(label="evidence.json")
                 with gr.Column(scale=2, elem_id="sources"):
-                    panel = gr.HTML(sources(None), elem_id="sources-panel")
+                    panel = gr.HTML(h.sources(None), elem_id="sources-panel")
         with gr.Tab("Corpus"):
             corpus = gr.HTML(render.corpus_html(corpus_rows(service.settings)))
             reload_btn = gr.Button("Reload the index and this list", size="sm")
@@ -344,20 +86,20 @@ def build_blocks(service: ChatService) -> gr.Blocks:
 
         outputs = {"chat": chatbot, "transcript": transcript, "panel": panel, "asked": asked, "answer": answer_json,
                    "question": question, "actions": actions, "files": files_row, "status": status}
-        gr.on([question.submit, ask_btn.click], respond, [question, transcript, asked, cats, juris, docs, choice],
+        gr.on([question.submit, ask_btn.click], h.respond, [question, transcript, asked, cats, juris, docs, choice],
               [outputs[n] for n in CHAT_OUTPUTS],
               api_visibility="private", concurrency_id="answer")
-        export_btn.click(export, answer_json, [md_file, json_file], api_name="export").success(
+        export_btn.click(h.export, answer_json, [md_file, json_file], api_name="export").success(
             lambda: gr.Row(visible=True), None, files_row, api_visibility="private")
-        up.click(give("up"), [answer_json, comment], [status, comment], api_visibility="private")
-        down.click(give("down"), [answer_json, comment], [status, comment], api_visibility="private")
+        up.click(h.give("up"), [answer_json, comment], [status, comment], api_visibility="private")
+        down.click(h.give("down"), [answer_json, comment], [status, comment], api_visibility="private")
         # The chatbot's own trash icon must forget the conversation too, or follow-ups would use stale history.
         gr.on([clear.click, chatbot.clear],
-              lambda: ([], [], [], sources(None), "", "", gr.Row(visible=False), gr.Group(visible=False)), None,
+              lambda: ([], [], [], h.sources(None), "", "", gr.Row(visible=False), gr.Group(visible=False)), None,
               [chatbot, transcript, asked, panel, answer_json, status, files_row, actions], api_visibility="private")
-        reload_btn.click(reload_corpus, None, [corpus, cats, juris, docs], api_visibility="private")
-        gr.api(ask_api, api_name="ask", concurrency_id="answer")
-        gr.api(feedback_api, api_name="feedback")
+        reload_btn.click(h.reload_corpus, None, [corpus, cats, juris, docs], api_visibility="private")
+        gr.api(h.ask_api, api_name="ask", concurrency_id="answer")
+        gr.api(h.feedback_api, api_name="feedback")
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=256)
     return demo
 
@@ -381,20 +123,7 @@ def create_app(settings: Settings, auth: list[tuple[str, str]] | None = None,
         service.warm_up()
     app = FastAPI(title="Carbon Policy Assistant", docs_url=None, redoc_url=None, openapi_url=None)
 
-    # `:path` so that every /pdf/... request, however encoded, reaches this handler and its 404.
-    @app.get("/pdf/{doc_id:path}")
-    def pdf(doc_id: str, request: Request) -> FileResponse:
-        """Serve a manifest document by id (PDF, or text as text/plain); anything else is 404."""
-        if auth and _gradio_user(app, request) is None:
-            raise HTTPException(status_code=401, detail="log in first")
-        path = service.pdf_path(doc_id)
-        if path is None:
-            raise HTTPException(status_code=404, detail="no such document")
-        media = "application/pdf" if path.suffix.lower() == ".pdf" else "text/plain; charset=utf-8"
-        # nosniff: a text document containing markup must never be rendered as HTML by the browser.
-        headers = {"X-Content-Type-Options": "nosniff", "Content-Disposition": f'inline; filename="{path.name}"'}
-        return FileResponse(path, media_type=media, headers=headers)
-
+    add_pdf_route(app, service, (lambda request: _gradio_user(app, request) is not None) if auth else None)
     demo = build_blocks(service)
     theme = gr.themes.Soft(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
     gr.mount_gradio_app(app, demo, path="/", auth=auth or None, ssr_mode=False, theme=theme, css=render.CSS,

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import html
-import tempfile
 from pathlib import Path
 
 import gradio as gr
+
+from assistant.app_files import AppFiles
 
 from assistant.compare import compare, to_csv, to_markdown
 from assistant.definitions import define
@@ -59,6 +60,14 @@ def diff_html(changes, old_id: str, new_id: str) -> str:
     return f"<p>{_e(old_id)} → {_e(new_id)}: {len(changes)} change(s)</p><ul>{items}</ul>"
 
 
+def write_comparison(cmp, files: AppFiles) -> tuple[str, str]:
+    """comparison.md and comparison.csv in a fresh folder of the app's bounded temp dir; their paths."""
+    out: Path = files.new_dir("compare")
+    (out / "comparison.md").write_text(to_markdown(cmp), encoding="utf-8")
+    (out / "comparison.csv").write_text(to_csv(cmp), encoding="utf-8")
+    return str(out / "comparison.md"), str(out / "comparison.csv")
+
+
 def add_tabs(service) -> None:
     """Add the Definitions, Compare and Versions tabs inside the current gr.Blocks."""
     assistant = service.assistant
@@ -79,10 +88,7 @@ def add_tabs(service) -> None:
             if not topic or not topic.strip() or len(docs or []) < 2:
                 return "<p>Type a topic and pick at least two documents.</p>", None, None
             cmp = compare(assistant, topic.strip(), docs)
-            out = Path(tempfile.mkdtemp(prefix="carbonqa-compare-"))
-            (out / "comparison.md").write_text(to_markdown(cmp), encoding="utf-8")
-            (out / "comparison.csv").write_text(to_csv(cmp), encoding="utf-8")
-            return comparison_html(cmp), str(out / "comparison.md"), str(out / "comparison.csv")
+            return (comparison_html(cmp), *write_comparison(cmp, service.files))
         except CarbonQAError as exc:
             return f"<p class='error'>{_e(exc)}</p>", None, None
 

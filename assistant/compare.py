@@ -7,8 +7,8 @@ import re
 import time
 from dataclasses import asdict, dataclass, field
 
-from assistant.text import token_overlap as _overlap
 from assistant.retrieval import Filters
+from assistant.text import token_overlap
 
 NOT_FOUND = "no corresponding provision found"
 RANK_LABELS = ["best provision", "next provision", "third provision", "fourth provision", "fifth provision"]
@@ -69,7 +69,7 @@ def spelling_variants(query: str) -> str:
 def _cell(doc_id: str, scored, threshold: float, used: list[str]) -> Cell:
     """Best sentence not already used in this column; NOT_FOUND below the threshold."""
     for sc, s in scored:
-        if any(_overlap(s.text, u) > 0.6 for u in used):
+        if any(token_overlap(s.text, u) > 0.6 for u in used):
             continue
         if sc < threshold:
             return Cell(doc_id, "", None, "", round(float(sc), 4), False)

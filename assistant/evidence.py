@@ -1,25 +1,65 @@
-"""Evidence packs (an answer with checkable citations, as Markdown and JSON) and the feedback log."""
+"""Evidence packs: an answer this server issued, with checkable citations, as Markdown and JSON.
+
+Only answers the server signed can become a pack: the pack stamps each citation with the real
+document's sha256 and the index digest, so an answer edited on the client (a made-up quote, a
+moved page) must never get that stamp.
+"""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import json
-import tempfile
-import threading
+import secrets
 from pathlib import Path
 
 from ingest.errors import CarbonQAError
 from ingest.settings import Settings
 
-_FEEDBACK_LOCK = threading.Lock()  # many queue workers may append at once; keep lines whole
-VERDICTS = ("up", "down")
+SIGNATURE = "signature"  # the key an issued answer carries its HMAC under
 
 
-def _now() -> str:
+class ForgedAnswer(CarbonQAError):
+    """An answer that this server did not issue, or that was changed after it was issued."""
+
+
+def now_iso() -> str:
     """UTC time in ISO 8601, to the second."""
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
-def load_answer(answer_json: str) -> dict:
+class AnswerSigner:
+    """HMAC-SHA256 over an answer's canonical JSON, keyed by a secret that lives as long as the process.
+
+    A per-process key means answers from before a restart are refused too: the server only
+    vouches for what it can still stand behind, and no key ever needs to be stored.
+    """
+
+    def __init__(self, key: bytes | None = None):
+        self._key = key or secrets.token_bytes(32)
+
+    def _mac(self, ans: dict) -> str:
+        """The HMAC of every field but the signature itself."""
+        body = {k: v for k, v in ans.items() if k != SIGNATURE}
+        payload = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hmac.new(self._key, payload.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def sign(self, ans: dict) -> dict:
+        """The answer with its signature added."""
+        return {**ans, SIGNATURE: self._mac(ans)}
+
+    def verify(self, ans: dict) -> dict:
+        """The answer itself when its signature is this server's; ForgedAnswer otherwise."""
+        sig = ans.get(SIGNATURE)
+        if not isinstance(sig, str) or not hmac.compare_digest(sig, self._mac(ans)):
+            raise ForgedAnswer(
+                "this answer was not issued by this server, or was changed after it was issued: its quotes "
+                "cannot be vouched for. Ask the question again and export or rate the new answer."
+            )
+        return ans
+
+
+def load_answer(answer_json: str | dict) -> dict:
     """Parse an answer JSON (as /ask returns it); a clear error when there is none yet."""
     if not answer_json or not str(answer_json).strip():
         raise CarbonQAError("there is no answer yet: ask a question first")
@@ -33,7 +73,10 @@ def load_answer(answer_json: str) -> dict:
 
 
 def evidence_pack(ans: dict, sha_by_doc: dict[str, str], settings: Settings) -> dict:
-    """The pack as plain data: question, answer, each citation with its document's sha256, settings, time."""
+    """The pack as plain data: question, answer, each citation with its document's sha256, settings, time.
+
+    `ans` must be a verified answer (AnswerSigner.verify): the sha256 stamp vouches for its quotes.
+    """
     citations = [
         {
             "n": c["n"], "document": c["doc_id"], "title": c["title"], "version": c.get("version", ""),
@@ -51,7 +94,7 @@ def evidence_pack(ans: dict, sha_by_doc: dict[str, str], settings: Settings) -> 
         "searched_documents": ans.get("searched_documents", []),
         "settings": {"digest": ans.get("settings_digest", settings.digest()), "answerer": ans.get("answerer", ""),
                      "index_digest": settings.index_digest},
-        "time": _now(),
+        "time": now_iso(),
     }
 
 
@@ -81,28 +124,10 @@ def pack_markdown(pack: dict) -> str:
     return "\n".join(lines)
 
 
-def write_pack(pack: dict, out_dir: Path | None = None) -> tuple[Path, Path]:
-    """Write evidence.md and evidence.json into a fresh folder (the system temp dir by default)."""
-    base = Path(tempfile.mkdtemp(prefix="carbonqa-evidence-", dir=out_dir))
-    md, js = base / "evidence.md", base / "evidence.json"
+def write_pack(pack: dict, out_dir: Path) -> tuple[Path, Path]:
+    """Write evidence.md and evidence.json into out_dir (a folder of its own per pack)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    md, js = out_dir / "evidence.md", out_dir / "evidence.json"
     md.write_text(pack_markdown(pack), encoding="utf-8")
     js.write_text(json.dumps(pack, ensure_ascii=False, indent=2), encoding="utf-8")
     return md, js
-
-
-def append_feedback(path: Path, settings: Settings, ans: dict, verdict: str, comment: str = "") -> dict:
-    """Append one thumbs-up/down row to the feedback JSONL (data_dir/feedback.jsonl) and return it."""
-    if verdict not in VERDICTS:
-        raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
-    row = {
-        "time": _now(), "question": ans.get("question", ""), "answer": ans.get("answer", ""),
-        "verdict": verdict, "comment": (comment or "").strip()[:4000],
-        "settings_digest": ans.get("settings_digest") or settings.digest(), "answerer": ans.get("answerer", ""),
-        "abstained": bool(ans.get("abstained")),
-        "citations": [{"document": c["doc_id"], "page": c["page"]} for c in ans.get("citations", [])],
-    }
-    with _FEEDBACK_LOCK:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    return row

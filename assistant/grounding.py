@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from assistant.models import Citation, Passage
 from assistant.quotes import Sentence, cite, sentences
-from assistant.text import tokenize
+from assistant.text import token_containment, tokenize
 
 _MARK = re.compile(r"\[\s*(?:passages?\s*)?(\d+(?:\s*(?:[,;]|and|[-–])\s*(?:passages?\s*)?\d+)*)\s*\]", re.I)
 _ABBREV = {"e.g", "i.e", "etc", "no", "nos", "para", "art", "fig", "vol", "p", "pp", "cf", "vs", "approx", "incl", "sec", "ch"}
@@ -167,19 +167,13 @@ def _source_text(p: Passage) -> str:
     return f"{p.text}\n{p.title}\n{p.section}"
 
 
-def _overlap(a: str, b: str) -> float:
-    """Share of the answer sentence's tokens found in a source sentence."""
-    ta, tb = set(tokenize(a)), set(tokenize(b))
-    return len(ta & tb) / max(1, len(ta))
-
-
 def best_sentence(answer_sentence: str, passage: Passage) -> tuple[float, Sentence] | None:
     """The sentence of a passage that best matches an answer sentence (token overlap)."""
     plain = _MARK.sub(" ", answer_sentence)
     cands = sentences(passage)
     if not cands:
         return None
-    return max(((_overlap(plain, s.text), s) for s in cands), key=lambda x: x[0])
+    return max(((token_containment(plain, s.text), s) for s in cands), key=lambda x: x[0])
 
 
 def _adopt(sent: str, near: list[int], passages: list[Passage]) -> int | None:

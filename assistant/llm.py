@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+import queue
 import threading
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -52,7 +54,7 @@ def avoid_amx_fault() -> bool:
         return False
     C = _llama_cpp().llama_cpp
 
-    if getattr(C.llama_model_default_params, "_carbonqa", False):
+    if getattr(C.llama_model_default_params, "carbonqa_patched", False):
         return True
     default = C.llama_model_default_params
 
@@ -62,7 +64,7 @@ def avoid_amx_fault() -> bool:
         p.use_extra_bufts = False
         return p
 
-    params._carbonqa = True  # type: ignore[attr-defined]
+    params.carbonqa_patched = True  # type: ignore[attr-defined]
     C.llama_model_default_params = params
     return True
 
@@ -142,6 +144,51 @@ class LlamaCppChat(BaseChatModel):
                     f"the prompt does not fit the model context ({self.n_ctx} tokens): {e}; "
                     "raise CARBONQA_LLM_CTX or lower CARBONQA_TOP_K"
                 ) from e
+
+
+def stream_with_deadline(model: BaseChatModel, messages: list[BaseMessage], limit: float) -> Iterator[tuple[str, object]]:
+    """("piece", text) as the model streams, then ("error", exc) or ("stalled", seconds) or nothing.
+
+    The model runs on a daemon thread feeding a queue; waiting on the queue with a timeout is
+    what bounds a stall. A stalled worker is told to stop at its next piece and otherwise left
+    to finish on its own (a blocked C call cannot be interrupted from Python).
+    """
+    out: queue.Queue = queue.Queue()
+    stop = threading.Event()
+
+    def work() -> None:
+        """Worker: every piece onto the queue, then an end marker."""
+        stream = model.stream(messages)
+        try:
+            for chunk in stream:
+                if stop.is_set():
+                    return
+                out.put(("piece", chunk.content if isinstance(chunk.content, str) else chunk.text))
+            out.put(("end", None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, which decides what it means
+            out.put(("error", exc))
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()  # ends the model's own generator, releasing e.g. the llama.cpp lock
+
+    threading.Thread(target=work, daemon=True, name="carbonqa-llm-stream").start()
+    last = time.monotonic()
+    try:
+        while True:
+            try:
+                kind, value = out.get(timeout=max(0.0, limit - (time.monotonic() - last)))
+            except queue.Empty:
+                yield "stalled", time.monotonic() - last
+                return
+            if kind == "end":
+                return
+            yield kind, value
+            if kind == "error":
+                return
+            last = time.monotonic()
+    finally:
+        stop.set()
 
 
 def location(settings: Settings, provider: str, model_path: Path | None = None) -> str:

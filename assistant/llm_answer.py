@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import html
 import re
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -12,7 +11,9 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from assistant.grounding import ground
-from assistant.llm import LlamaCppChat, LLMUnavailable, chat_model, load_llama, location, unavailable
+from assistant.llm import (
+    LlamaCppChat, LLMUnavailable, chat_model, load_llama, location, stream_with_deadline, unavailable,
+)
 from assistant.models import Citation, Passage
 from ingest.errors import CarbonQAError
 from ingest.settings import Settings
@@ -197,37 +198,30 @@ class LLMAnswerer:
         """Stream a reply, mapping provider failures and stalls to LLMUnavailable.
 
         llm_timeout_s bounds the wait for the first piece and between pieces, not the whole
-        answer: a slow machine that keeps producing text is not a dead provider.
+        answer: a slow machine that keeps producing text is not a dead provider. The model
+        streams on a worker thread, so a stall is noticed at the deadline, not when (or if) the
+        next piece finally arrives.
         """
         limit = self.settings.llm_timeout_s
-        last = time.monotonic()
         pieces: list[str] = []
-        stream = iter(model.stream(messages))  # lazy: errors surface at the first next()
-        while True:
-            try:
-                chunk = next(stream)
-            except StopIteration:
-                break
-            except CarbonQAError:
-                raise
-            except Exception as e:
-                err = unavailable(self.provider, self.where, e)
+        for kind, value in stream_with_deadline(model, messages, limit):
+            if kind == "error":
+                if isinstance(value, CarbonQAError):
+                    raise value
+                err = unavailable(self.provider, self.where, value)
                 if err is None:
-                    raise
-                raise err from e
-            now = time.monotonic()
-            if now - last > limit:
+                    raise value
+                raise err from value
+            if kind == "stalled":
                 raise LLMUnavailable(
-                    f"LLM provider {self.provider} at {self.where} timed out: no output for {now - last:.0f} s "
+                    f"LLM provider {self.provider} at {self.where} timed out: no output for {value:.0f} s "
                     f"(llm_timeout_s is {limit:g})"
                 )
-            last = now
-            piece = chunk.content if isinstance(chunk.content, str) else chunk.text
-            if piece:
-                pieces.append(piece)
-                # on_token runs outside the try above: its own errors are not the provider's.
+            if value:
+                pieces.append(value)
+                # on_token runs here, not on the worker: its own errors are not the provider's.
                 if on_piece:
-                    on_piece(piece)
+                    on_piece(value)
         return "".join(pieces)
 
     def answer(self, question: str, passages: list[Passage], on_token: Callable[[str], None] | None = None) -> LLMResult:

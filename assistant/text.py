@@ -104,6 +104,12 @@ def expand_query(query: str, acronyms: dict[str, str]) -> str:
 
 
 def token_overlap(a: str, b: str) -> float:
-    """Token Jaccard overlap, to skip near-duplicate sentences (overlapping chunks repeat text)."""
+    """Jaccard overlap of two texts' token sets: near 1 for near-duplicates (overlapping chunks repeat text)."""
     ta, tb = set(tokenize(a)), set(tokenize(b))
     return len(ta & tb) / max(1, len(ta | tb))
+
+
+def token_containment(a: str, b: str) -> float:
+    """Share of a's tokens that b also has: how much of a sentence a source sentence covers."""
+    ta, tb = set(tokenize(a)), set(tokenize(b))
+    return len(ta & tb) / max(1, len(ta))

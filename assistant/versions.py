@@ -34,10 +34,11 @@ def in_force(entries: list[DocumentEntry], as_of: dt.date | None = None) -> set[
     return published - superseded
 
 
-def latest(entries: list[DocumentEntry], doc_id: str) -> str:
-    """The newest id reachable from doc_id along 'superseded by' edges."""
-    graph = supersession(entries)
+def latest(entries: list[DocumentEntry], doc_id: str, as_of: dt.date | None = None) -> str:
+    """The newest id reachable from doc_id along 'superseded by' edges (published by `as_of`, if given)."""
     by_id = {e.id: e for e in entries}
+    graph = {old: [n for n in news if as_of is None or by_id[n].date is None or by_id[n].date <= as_of]
+             for old, news in supersession(entries).items()}
     cur, seen = doc_id, {doc_id}
     while graph.get(cur):
         nxt = max(graph[cur], key=lambda i: by_id[i].date or dt.date.min)
@@ -49,13 +50,19 @@ def latest(entries: list[DocumentEntry], doc_id: str) -> str:
 
 
 def label_citations(citations: list, entries: list[DocumentEntry], as_of: dt.date | None = None) -> list[str]:
-    """One warning per cited document that is superseded, naming the version in force."""
-    force = in_force(entries, as_of)
-    known = {e.id for e in entries}
+    """One warning per cited document not in force on `as_of` (today): superseded, or not yet published."""
+    day = as_of or dt.date.today()
+    force = in_force(entries, day)
+    by_id = {e.id: e for e in entries}
     out = []
     for doc_id in dict.fromkeys(c.doc_id for c in citations):
-        if doc_id in known and doc_id not in force:
-            out.append(f"[{doc_id}] is superseded; the version in force is {latest(entries, doc_id)}")
+        entry = by_id.get(doc_id)
+        if entry is None or doc_id in force:
+            continue
+        if entry.date is not None and entry.date > day:
+            out.append(f"[{doc_id}] was not yet published on {day.isoformat()} (dated {entry.date.isoformat()})")
+        else:
+            out.append(f"[{doc_id}] is superseded; the version in force is {latest(entries, doc_id, day)}")
     return out
 
 

@@ -12,7 +12,10 @@ import shutil
 import time
 from typing import Protocol
 
-from assistant.extractive import ExtractiveAnswerer, idf_table, nearest
+from assistant.answering.abstain import ABSTAIN_TEXT
+from assistant.answering.answerability import load as load_model
+from assistant.answering.question import analyse
+from assistant.answering.scoring import Scorer, idf_table, missing_share, nearest, select
 from assistant.followup import rewrite_followup
 from assistant.models import Answer, Passage
 from assistant.quotes import cite
@@ -23,9 +26,8 @@ from ingest.manifest import file_sha256, load_manifest
 from ingest.settings import Settings
 
 BASELINES = ("naive", "bm25")
-ABSTAIN_TEXT = "The corpus does not answer this question."
 NAIVE_VERSION = 1  # bump when the naive index recipe changes, so the cached index is rebuilt
-NAIVE_K = 4  # the tutorial's similarity top-k
+
 
 
 class Pipeline(Protocol):
@@ -64,7 +66,7 @@ class _ExtractiveBaseline:
         from ingest.embed import get_embedder
 
         self.embedder = get_embedder(settings.embedding_model, settings.embedding_backend)
-        self._ex: ExtractiveAnswerer | None = None
+        self._scorer: Scorer | None = None
 
     def retrieve(self, query: str) -> list[Passage]:
         """Ranked passages for a standalone query."""
@@ -74,32 +76,35 @@ class _ExtractiveBaseline:
         """Every chunk text, for the answerer's IDF table."""
         raise NotImplementedError
 
-    def extractive(self) -> ExtractiveAnswerer:
-        """Our extractive answerer with IDF over this baseline's own chunks."""
-        if self._ex is None:
-            idf = idf_table([tokenize(t) for t in self.corpus_texts()])
-            self._ex = ExtractiveAnswerer(self.embedder, idf, self.settings.max_answer_sentences)
-        return self._ex
+    def scorer(self) -> Scorer:
+        """Our evidence scorer with IDF over this baseline's own chunks."""
+        if self._scorer is None:
+            self._scorer = Scorer(self.embedder, idf_table([tokenize(t) for t in self.corpus_texts()]))
+        return self._scorer
 
     def ask(self, question: str, history: list[str]) -> Answer:
-        """Retrieve, score sentences, abstain below the same threshold as ours, else cite."""
+        """Retrieve, then our answer step: the same model, threshold and selection as ours."""
         t0 = time.perf_counter()
         question = " ".join(question.split())
         # Same rewrite as ours, so follow-ups compare retrieval rather than query handling.
         standalone = rewrite_followup(question, history, FAMILIES) if history else question
-        ex = self.extractive()
+        scorer, model = self.scorer(), load_model()
         t1 = time.perf_counter()
         passages = self.retrieve(standalone)
         t2 = time.perf_counter()
-        scored = ex.score(standalone, passages)
-        support = _support(ex, standalone, passages, scored)
-        if support < self.settings.abstain_threshold or not passages:
-            cits = nearest(passages, scored)
+        asked = analyse(standalone)
+        missing = missing_share(standalone, passages[:5], scorer.idf)
+        scored, support, _ = scorer.judge(model, asked, scorer.candidates(asked, standalone, passages[:5]),
+                                          missing, set())
+        s = self.settings
+        threshold = model.threshold if s.abstain_threshold is None else s.abstain_threshold
+        if support < threshold or not passages:
+            cits = nearest(scored)
             near = " ".join(f"[{c.n}]" for c in cits)
             text, abstained = f"{ABSTAIN_TEXT} " + (f"Nearest passages: {near}." if cits else ""), True
         else:
-            chosen = ex.select(scored)
-            cits = [cite(i + 1, s, sc) for i, (sc, s) in enumerate(chosen)]
+            chosen = select(scored, s.max_answer_sentences, s.select_relative, s.select_floor)
+            cits = [cite(i + 1, x, p) for i, (p, x) in enumerate(chosen)]
             text, abstained = " ".join(f"{c.quote} [{c.n}]" for c in cits), False
         t3 = time.perf_counter()
         return Answer(
@@ -107,18 +112,8 @@ class _ExtractiveBaseline:
             timings={"retrieval_ms": round((t2 - t1) * 1000, 1), "generation_ms": round((t3 - t2) * 1000, 1),
                      "total_ms": round((t3 - t0) * 1000, 1)},
             answerer=f"extractive+{self.name}", settings_digest=self.settings.digest(),
-            standalone_question=standalone,
+            standalone_question=standalone, confidence=support,
         )
-
-
-def _support(ex: ExtractiveAnswerer, query: str, passages: list[Passage], scored) -> float:
-    """The Assistant's support rule: best sentence score, less a penalty for question terms no passage has."""
-    best = scored[0][0] if scored else 0.0
-    if not hasattr(ex, "missing_terms"):  # older answerer: support is the best score alone
-        return best
-    from assistant import answer
-
-    return best - getattr(answer, "MISSING_WEIGHT", 0.0) * ex.missing_terms(query, passages[: ex.passages_used])
 
 
 class BM25Baseline(_ExtractiveBaseline):
@@ -157,7 +152,7 @@ class BM25Baseline(_ExtractiveBaseline):
 
 
 class NaiveBaseline(_ExtractiveBaseline):
-    """The LangChain RAG tutorial: PyPDFLoader pages, 1000/200 character chunks, Chroma top-4."""
+    """The LangChain RAG tutorial: PyPDFLoader pages, 1000/200 character chunks, Chroma top-k (k = settings.top_k, as ours)."""
 
     name = "naive"
 
@@ -228,9 +223,9 @@ class NaiveBaseline(_ExtractiveBaseline):
         return self.store.get(include=["documents"])["documents"]
 
     def retrieve(self, query: str) -> list[Passage]:
-        """Chroma similarity top-4 as Passages (page = PyPDFLoader's 0-based page + 1)."""
+        """Chroma similarity top-k as Passages (page = PyPDFLoader's 0-based page + 1)."""
         out = []
-        for rank, (d, dist) in enumerate(self.store.similarity_search_with_score(query, k=NAIVE_K), 1):
+        for rank, (d, dist) in enumerate(self.store.similarity_search_with_score(query, k=self.settings.top_k), 1):
             m = d.metadata
             page = int(m["page"]) + 1
             sim = round(1.0 - float(dist) / 2.0, 4)  # squared L2 on unit vectors -> cosine

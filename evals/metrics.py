@@ -12,6 +12,8 @@ import string
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 
+import numpy as np
+
 K_VALUES = (1, 5, 10)
 EXACT_MATCH_MAX_WORDS = 5
 
@@ -229,14 +231,10 @@ def citation_recall(cited_pages: Iterable[PageRef], gold: Iterable[PageRef]) -> 
 
 # --- latency and aggregation -------------------------------------------------------------------
 
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Linear-interpolated percentile (q in 0..100), None for no values."""
-    v = sorted(x for x in values if x is not None)
-    if not v:
-        return None
-    pos = (len(v) - 1) * q / 100.0
-    lo, hi = math.floor(pos), math.ceil(pos)
-    return v[lo] + (v[hi] - v[lo]) * (pos - lo)
+def percentile(values: Sequence[float | None], q: float) -> float | None:
+    """Linear-interpolated percentile (q in 0..100, numpy's default method), None for no values."""
+    v = [x for x in values if x is not None]
+    return float(np.percentile(v, q)) if v else None
 
 
 def latency_stats(timings: Sequence[dict[str, float]]) -> dict[str, float | None]:

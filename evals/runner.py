@@ -17,6 +17,7 @@ from evals import metrics as M
 from evals.baselines import Pipeline
 from evals.dataset import CorpusPages, Question, file_sha256, quote_on_page
 from ingest.errors import CarbonQAError
+from ingest.jsonl import write_jsonl
 
 SCHEMA = 1
 PRIMARY = "qa_score"
@@ -120,10 +121,9 @@ def write_outputs(out_dir: Path, meta: dict, records: list[dict]) -> None:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "metrics.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    with open(out_dir / "answers.jsonl", "w", encoding="utf-8") as fh:
-        for r in records:
-            row = {"id": r["id"], "type": r["type"], **r["answer"].to_dict(), "metrics": r["metrics"], "error": r["error"]}
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    write_jsonl(out_dir / "answers.jsonl", (
+        {"id": r["id"], "type": r["type"], **r["answer"].to_dict(), "metrics": r["metrics"], "error": r["error"]}
+        for r in records))
     write_report(out_dir, meta, records)
 
 

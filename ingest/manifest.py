@@ -1,14 +1,15 @@
 """The corpus manifest: one validated entry per document, bundled or to be fetched."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
-import datetime as dt
+import unicodedata
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ingest.errors import CarbonQAError
 
@@ -16,6 +17,28 @@ Category = Literal[
     "jcm-rules", "jcm-moc", "ndc", "ccts", "article6", "standard", "methodology", "report"
 ]
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+ID_PUNCT = "._-"  # besides letters, marks and digits of any script
+MAX_ID_CHARS = 80
+
+
+def _id_char(ch: str) -> bool:
+    """Letters, combining marks (Devanagari vowel signs) and digits of any script, or . _ -."""
+    return ch in ID_PUNCT or unicodedata.category(ch)[0] in "LMN"
+
+
+def is_valid_id(doc_id: str) -> bool:
+    """True for an id that starts with a letter or digit and holds only id characters."""
+    return bool(doc_id) and unicodedata.category(doc_id[0])[0] in "LN" and all(map(_id_char, doc_id))
+
+
+def readable_id(name: str) -> str:
+    """A file name as an id: NFKC-normalised, each run of unsafe characters one '-'; 'document' if none is left."""
+    text = unicodedata.normalize("NFKC", name)
+    out = re.sub(r"-+", "-", "".join(ch if _id_char(ch) else "-" for ch in text))
+    out = out.strip(ID_PUNCT)[:MAX_ID_CHARS].rstrip(ID_PUNCT)
+    while out and not is_valid_id(out):  # a leading combining mark cannot start an id
+        out = out[1:].lstrip(ID_PUNCT)
+    return out or "document"
 
 
 class ManifestError(CarbonQAError):
@@ -27,7 +50,7 @@ class DocumentEntry(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    id: str = Field(description="Letters or digits of any script, then also . _ -")
     title: str = Field(min_length=1)
     issuer: str = Field(min_length=1)
     category: Category
@@ -40,6 +63,14 @@ class DocumentEntry(BaseModel):
     license_note: str = ""
     supersedes: list[str] = Field(default_factory=list)
     adhoc: bool = Field(False, description="Added with `carbonqa ingest PATH`, not in the manifest.")
+
+    @field_validator("id")
+    @classmethod
+    def _check_id(cls, value: str) -> str:
+        """Ids name files and URLs: no spaces, slashes or other punctuation."""
+        if not is_valid_id(value):
+            raise ValueError("must start with a letter or digit and hold only letters, digits, '.', '_' or '-'")
+        return value
 
     def path(self, corpus_dir: Path) -> Path | None:
         """Where the file is expected: the bundled file, or a fetched copy named after the id."""
@@ -85,11 +116,10 @@ def load_manifest(path: Path) -> list[DocumentEntry]:
     return entries
 
 
-def adhoc_entry(path: Path) -> DocumentEntry:
-    """An entry for a file given on the command line; the id comes from the file name."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem).strip("-.") or "document"
+def adhoc_entry(path: Path, doc_id: str | None = None) -> DocumentEntry:
+    """An entry for a file given on the command line; the id comes from the file name unless given."""
     return DocumentEntry(
-        id=stem, title=path.stem, issuer="unknown", category="report",
+        id=doc_id or readable_id(path.stem), title=path.stem, issuer="unknown", category="report",
         jurisdictions=["unknown"], file=str(path.resolve()), adhoc=True,
         license_note="Ad-hoc file added by the user.",
     )

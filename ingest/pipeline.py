@@ -1,21 +1,29 @@
 """The ingest stage end to end: manifest → extract → clean → sections → chunks → vectors → store."""
 from __future__ import annotations
 
+import logging
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
+from filelock import FileLock, Timeout
+
+from ingest.adhoc import adhoc_entries
 from ingest.chunking import chunk_document, load_tokenizer
 from ingest.clean import clean_pages
 from ingest.embed import get_embedder
 from ingest.errors import CarbonQAError, DocumentError
-from ingest.manifest import DocumentEntry, adhoc_entry, file_sha256, load_manifest
+from ingest.manifest import DocumentEntry, ManifestError, file_sha256, load_manifest
 from ingest.models import DocText
 from ingest.pdf import extract_raw
 from ingest.settings import Settings
 from ingest.store import Store
 from ingest.structure import find_sections, toc_pages
+
+log = logging.getLogger(__name__)
+LOCK_NAME = "ingest.lock"
 
 
 @dataclass
@@ -54,6 +62,17 @@ class IngestReport:
         }
 
 
+@dataclass(frozen=True)
+class Progress:
+    """One step of a run for progress displays: a document starting (result None) or finished."""
+
+    n: int  # 1-based position of the document in this run
+    total: int
+    doc_id: str
+    pages_done: int  # pages ingested so far in this run
+    result: DocResult | None = None
+
+
 def _record(entry: DocumentEntry, sha: str, settings: Settings, res: DocResult) -> dict:
     """Registry metadata for an ingested document."""
     return {
@@ -90,79 +109,152 @@ def process_document(entry: DocumentEntry, path: Path, sha: str, settings: Setti
     return chunks, res
 
 
+def lock_path(settings: Settings) -> Path:
+    """The file lock that lets one ingest at a time write to a data dir."""
+    return settings.data_dir / LOCK_NAME
+
+
+@contextmanager
+def ingest_lock(settings: Settings, timeout: float = 0.0) -> Iterator[None]:
+    """Hold the data dir's ingest lock; a clear error when another run holds it past `timeout` seconds."""
+    path = lock_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path))
+    try:
+        lock.acquire(timeout=timeout)
+    except Timeout:
+        raise CarbonQAError(
+            f"another `carbonqa ingest` is running on {settings.data_dir} (lock {path}): "
+            "wait for it to finish, then run this again") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def ingest(
     settings: Settings,
     only: list[str] | None = None,
     force: bool = False,
     paths: list[Path] | None = None,
-    on_progress: Callable[[str, int, int], None] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    lock_timeout: float = 0.0,
 ) -> IngestReport:
-    """Bring the index in line with the manifest (or with the given files); return what happened."""
+    """Bring the index in line with the manifest (or with the given files); return what happened.
+
+    One run at a time per data dir (a file lock); any error while ingesting one document is that
+    document's failure, and the others go on.
+    """
+    with ingest_lock(settings, lock_timeout):
+        return _run(settings, only, force, paths, on_progress)
+
+
+def _reserved_ids(settings: Settings) -> set[str]:
+    """Ids the manifest declares (ad-hoc files must not take them); none when there is no valid manifest."""
+    try:
+        return {e.id for e in load_manifest(settings.manifest_path)}
+    except ManifestError:
+        return set()
+
+
+def _run(settings: Settings, only, force: bool, paths, on_progress) -> IngestReport:
+    """The body of `ingest`, under its lock."""
     started = time.perf_counter()
-    if paths:
-        entries = [adhoc_entry(Path(p)) for p in paths]
-    else:
-        entries = load_manifest(settings.manifest_path)
-    if only:
-        unknown = sorted(set(only) - {e.id for e in entries})
-        if unknown:
-            raise CarbonQAError(f"unknown document id(s): {', '.join(unknown)}")
-        entries = [e for e in entries if e.id in only]
+    entries = None if paths else load_manifest(settings.manifest_path)
+    if only and entries is not None:
+        _check_only(only, entries)
     store = Store(settings)
     if force and not (only or paths):
         store.reset()  # a full rebuild; with --only or paths, force re-ingests just those documents
     store.check_settings()
     registry = store.registry()
+    if entries is None:
+        entries = adhoc_entries([Path(p) for p in paths], registry, _reserved_ids(settings))
+        if only:
+            _check_only(only, entries)
+    if only:
+        entries = [e for e in entries if e.id in only]
     report = IngestReport()
     if not paths and not only:
-        listed = {e.id for e in entries}
-        for doc_id, rec in registry.items():
-            if doc_id not in listed and not rec.get("adhoc"):
-                store.purge(doc_id)
-                report.results.append(DocResult(doc_id, "purged"))
+        report.results += _purge_unlisted(store, registry, {e.id for e in entries})
     seen_sha: dict[str, str] = {}
     embedder = get_embedder(settings.embedding_model, settings.embedding_backend)
-    for n, entry in enumerate(entries):
+    pages = 0
+    for n, entry in enumerate(entries, 1):
         if on_progress:
-            on_progress(entry.id, n, len(entries))
-        path = entry.path(settings.corpus_dir)
-        if path is None:
-            report.results.append(DocResult(entry.id, "missing", error="not bundled; `carbonqa corpus fetch`"))
-            continue
-        t0 = time.perf_counter()
-        rec = registry.get(entry.id, {})
-        try:
-            if not path.exists():
-                raise DocumentError(str(path), "file not found")
-            sha = file_sha256(path)
-            if entry.sha256 and sha != entry.sha256:
-                raise DocumentError(str(path), f"sha256 mismatch: manifest {entry.sha256[:12]}…, file {sha[:12]}…")
-            if sha in seen_sha:
-                raise DocumentError(str(path), f"duplicate file: same content as '{seen_sha[sha]}'")
-            seen_sha[sha] = entry.id
-            if (not force and rec.get("sha256") == sha and rec.get("index_digest") == settings.index_digest
-                    and not rec.get("error")):
-                store.collect_garbage(entry.id, sha)  # finish any swap a crash interrupted
-                report.results.append(DocResult(entry.id, "skipped", rec.get("pages", 0), rec.get("chunks", 0)))
-                continue
-            chunks, res = process_document(entry, path, sha, settings)
-            t = time.perf_counter()
-            vectors = embedder.embed([c.embed_text() for c in chunks], settings.embed_batch_size)
-            res.stages["embed"] = time.perf_counter() - t
-            t = time.perf_counter()
-            store.add_chunks(chunks, vectors)
-            res.seconds = time.perf_counter() - t0
-            store.put_record(entry.id, _record(entry, sha, settings, res))
-            store.collect_garbage(entry.id, sha)
-            res.stages["store"] = time.perf_counter() - t
-            res.seconds = time.perf_counter() - t0
-            report.results.append(res)
-        except DocumentError as exc:
-            # Keep the previous good version searchable; just note the failure on its record.
-            failed = dict(rec) if rec else {"sha256": "", "pages": 0, "chunks": 0, "title": entry.title,
-                                             "category": entry.category, "adhoc": entry.adhoc}
-            failed.update(status="failed" if not rec.get("sha256") else "ingested", error=exc.reason)
-            store.put_record(entry.id, failed)
-            report.results.append(DocResult(entry.id, "failed", error=str(exc)))
+            on_progress(Progress(n, len(entries), entry.id, pages))
+        res = _ingest_one(entry, settings, store, registry.get(entry.id, {}), embedder, seen_sha, force)
+        report.results.append(res)
+        pages += res.pages if res.status == "ingested" else 0
+        if on_progress:
+            on_progress(Progress(n, len(entries), entry.id, pages, res))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _check_only(only: list[str], entries: list[DocumentEntry]) -> None:
+    """Unknown --only ids are one clear error."""
+    unknown = sorted(set(only) - {e.id for e in entries})
+    if unknown:
+        raise CarbonQAError(f"unknown document id(s): {', '.join(unknown)}")
+
+
+def _purge_unlisted(store: Store, registry: dict[str, dict], listed: set[str]) -> list[DocResult]:
+    """Remove documents the manifest no longer lists (ad-hoc ones stay)."""
+    out = []
+    for doc_id, rec in registry.items():
+        if doc_id not in listed and not rec.get("adhoc"):
+            store.purge(doc_id)
+            out.append(DocResult(doc_id, "purged"))
+    return out
+
+
+def _ingest_one(entry: DocumentEntry, settings: Settings, store: Store, rec: dict, embedder,
+                seen_sha: dict[str, str], force: bool) -> DocResult:
+    """Ingest one document; whatever goes wrong becomes its failure, and its last good version stays."""
+    path = entry.path(settings.corpus_dir)
+    if path is None:
+        return DocResult(entry.id, "missing", error="not bundled; `carbonqa corpus fetch`")
+    t0 = time.perf_counter()
+    try:
+        if not path.exists():
+            raise DocumentError(str(path), "file not found")
+        sha = file_sha256(path)
+        if entry.sha256 and sha != entry.sha256:
+            raise DocumentError(str(path), f"sha256 mismatch: manifest {entry.sha256[:12]}…, file {sha[:12]}…")
+        if sha in seen_sha:
+            raise DocumentError(str(path), f"duplicate file: same content as '{seen_sha[sha]}'")
+        seen_sha[sha] = entry.id
+        if (not force and rec.get("sha256") == sha and rec.get("index_digest") == settings.index_digest
+                and not rec.get("error")):
+            store.collect_garbage(entry.id, sha)  # finish any swap a crash interrupted
+            return DocResult(entry.id, "skipped", rec.get("pages", 0), rec.get("chunks", 0))
+        chunks, res = process_document(entry, path, sha, settings)
+        t = time.perf_counter()
+        vectors = embedder.embed([c.embed_text() for c in chunks], settings.embed_batch_size)
+        res.stages["embed"] = time.perf_counter() - t
+        t = time.perf_counter()
+        store.add_chunks(chunks, vectors)
+        res.seconds = time.perf_counter() - t0
+        store.put_record(entry.id, _record(entry, sha, settings, res))
+        store.collect_garbage(entry.id, sha)
+        res.stages["store"] = time.perf_counter() - t
+        res.seconds = time.perf_counter() - t0
+        return res
+    except Exception as exc:  # noqa: BLE001 - an embedder, tokenizer or Chroma error fails this document only
+        if not isinstance(exc, DocumentError):
+            log.debug("ingesting %s failed", path, exc_info=True)
+            exc = DocumentError(str(path), f"{type(exc).__name__}: {exc}")
+        _note_failure(store, entry, rec, exc.reason)
+        return DocResult(entry.id, "failed", seconds=time.perf_counter() - t0, error=str(exc))
+
+
+def _note_failure(store: Store, entry: DocumentEntry, rec: dict, reason: str) -> None:
+    """Note the failure on the document's record; its previous good version stays searchable."""
+    failed = dict(rec) if rec else {"sha256": "", "pages": 0, "chunks": 0, "title": entry.title,
+                                     "category": entry.category, "adhoc": entry.adhoc, "file": entry.file or ""}
+    failed.update(status="failed" if not rec.get("sha256") else "ingested", error=reason)
+    try:
+        store.put_record(entry.id, failed)
+    except Exception:  # noqa: BLE001 - the store itself is failing; the report still names the error
+        log.warning("could not record the failure of %s", entry.id, exc_info=True)

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -27,7 +27,7 @@ ANSWER_FIELDS = (
 )
 
 
-def _config_file() -> Path:
+def config_file() -> Path:
     """Where the optional TOML file lives: CARBONQA_CONFIG or ./carbonqa.toml."""
     return Path(os.environ.get("CARBONQA_CONFIG", "carbonqa.toml"))
 
@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     llm_timeout_s: float = 120.0
     openai_base_url: str = "http://127.0.0.1:8000/v1"
     openai_model: str = "local"
-    openai_api_key: str = "not-needed"
+    openai_api_key: SecretStr = Field(SecretStr("not-needed"), description="Sent to the OpenAI-compatible server; never printed.")
     ollama_url: str = "http://127.0.0.1:11434"
     ollama_model: str = "qwen2.5:1.5b"
     # Prompt reading dominates time to first token on CPU: the model gets the best sentences with
@@ -97,7 +97,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Init kwargs beat env, env beats the TOML file."""
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, _config_file()))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, config_file()))
 
     @property
     def manifest_path(self) -> Path:

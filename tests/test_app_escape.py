@@ -71,7 +71,7 @@ def test_markup_in_pdf_renders_as_text(evil_service):
 
 @pytest.mark.slow
 def test_abstention_and_corpus_tab_escape_titles(evil_service):
-    from assistant.cli.corpus import corpus_rows
+    from ingest.status import corpus_rows
 
     ans = evil_service.ask("What is the penalty per tonne under India's CCTS compliance procedure?", [])
     assert ans["abstained"]

@@ -59,7 +59,8 @@ def test_evidence_markdown_and_feedback_row(tmp_path):
     """The pack's Markdown carries question, quote, sha256 and digest; feedback rows append as JSON lines."""
     import json
 
-    from assistant.evidence import append_feedback, evidence_pack, pack_markdown
+    from assistant.evidence import evidence_pack, pack_markdown
+    from assistant.feedback import append_feedback
     from ingest.settings import Settings
 
     settings = Settings(data_dir=tmp_path)

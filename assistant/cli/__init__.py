@@ -5,7 +5,10 @@ import importlib
 
 import typer
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Carbon Policy Assistant: cited answers from carbon-market rulebooks.")
+from assistant.cli.config import ErrorHandlingGroup
+
+app = typer.Typer(cls=ErrorHandlingGroup, no_args_is_help=True, add_completion=False,
+                  help="Carbon Policy Assistant: cited answers from carbon-market rulebooks.")
 
 # Each module adds its own commands through register(app); one module per noun.
 COMMAND_MODULES = ["config", "corpus", "ingest", "ask", "chat", "eval", "bench", "compliance", "obligations"]

@@ -9,8 +9,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from assistant.cli.config import load_settings, need_index
 from ingest.errors import CarbonQAError
-from ingest.settings import get_settings
 
 console = Console()
 
@@ -57,34 +57,29 @@ def register(app: typer.Typer) -> None:
         from assistant.answer import Assistant
         from assistant.retrieval import Filters
 
-        settings = get_settings()
+        settings = load_settings()
+        need_index(settings)
         try:
-            if not settings.chroma_url and not (settings.chroma_path / "chroma.sqlite3").exists():
-                raise CarbonQAError("no index yet: run `carbonqa ingest` (or `make run`) first")
-            assistant = Assistant(settings)
-            if not assistant.search.documents():
-                raise CarbonQAError("the index is empty: run `carbonqa ingest` first")
-            streamed = []
-            on_token = None
-            if (answerer or settings.answerer) == "llm" and not as_json:
-                def on_token(piece: str) -> None:
-                    """Echo streamed tokens to stderr."""
-                    streamed.append(piece)
-                    sys.stderr.write(piece)
-                    sys.stderr.flush()
-            try:
-                when = dt.date.fromisoformat(as_of) if as_of else None
-            except ValueError:
-                raise CarbonQAError(f"--as-of {as_of!r}: expected a date like 2024-06-30") from None
-            ans = assistant.ask(
-                question, history=history, answerer=answerer, provider=provider, on_token=on_token, as_of=when,
-                filters=Filters(doc_ids=doc, categories=category, jurisdictions=jurisdiction, issuers=issuer),
-            )
-            if streamed:
-                sys.stderr.write("\n\n")
-        except CarbonQAError as exc:
-            console.print(f"[red]error:[/red] {escape(str(exc))}")
-            raise typer.Exit(2) from None
+            when = dt.date.fromisoformat(as_of) if as_of else None
+        except ValueError:
+            raise CarbonQAError(f"--as-of {as_of!r}: expected a date like 2024-06-30") from None
+        assistant = Assistant(settings)
+        if not assistant.search.documents():
+            raise CarbonQAError("the index is empty: run `carbonqa ingest` first")
+        streamed: list[str] = []
+        on_token = None
+        if (answerer or settings.answerer) == "llm" and not as_json:
+            def on_token(piece: str) -> None:
+                """Echo streamed tokens to stderr."""
+                streamed.append(piece)
+                sys.stderr.write(piece)
+                sys.stderr.flush()
+        ans = assistant.ask(
+            question, history=history, answerer=answerer, provider=provider, on_token=on_token, as_of=when,
+            filters=Filters(doc_ids=doc, categories=category, jurisdictions=jurisdiction, issuers=issuer),
+        )
+        if streamed:
+            sys.stderr.write("\n\n")
         if as_json:
             print(json.dumps(ans.to_dict(), ensure_ascii=False, indent=2))
         else:

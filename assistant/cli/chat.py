@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import typer
 
-from assistant.cli.config import cli_errors, console, err_console, load_settings
+from assistant.cli.config import cli_errors, console, err_console, load_settings, need_index
 from ingest.errors import CarbonQAError
 
 
@@ -48,8 +48,7 @@ def register(app: typer.Typer) -> None:
         host = host or settings.host
         port = port or settings.port
         logins = parse_auth(auth, settings.auth)
-        if not settings.chroma_url and not (settings.chroma_path / "chroma.sqlite3").exists():
-            raise CarbonQAError("no index yet: run `carbonqa ingest` (or `make run`) first")
+        need_index(settings)
         if not is_loopback(host) and not logins:
             err_console.print(f"[yellow]warning:[/yellow] listening on {host} without a login: anyone who can "
                               "reach this machine can use the assistant and read the corpus; "

@@ -9,16 +9,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from assistant.cli.config import load_settings, need_index
 from ingest.errors import CarbonQAError
-from ingest.settings import get_settings
 
 console = Console()
-
-
-def _need_index(settings) -> None:
-    """Fail plainly when there is no index yet."""
-    if not settings.chroma_url and not (settings.chroma_path / "chroma.sqlite3").exists():
-        raise CarbonQAError("no index yet: run `carbonqa ingest` (or `make run`) first")
 
 
 def print_definitions(res: dict) -> None:
@@ -84,17 +78,13 @@ def register(app: typer.Typer) -> None:
         from assistant.definitions import DefinitionIndex, define as run_define
         from assistant.retrieval import HybridSearch
 
-        settings = get_settings()
+        settings = load_settings()
         t = time.perf_counter()
-        try:
-            _need_index(settings)
-            search = HybridSearch(settings)
-            if doc:
-                search.resolve(_filters(doc))
-            res = run_define(DefinitionIndex.build(search), term, doc or None)
-        except CarbonQAError as exc:
-            console.print(f"[red]error:[/red] {escape(str(exc))}")
-            raise typer.Exit(2) from None
+        need_index(settings)
+        search = HybridSearch(settings)
+        if doc:
+            search.resolve(_filters(doc))
+        res = run_define(DefinitionIndex.build(search), term, doc or None)
         res["timings"] = {"total_ms": round((time.perf_counter() - t) * 1000, 1)}
         if as_json:
             print(json.dumps(res, ensure_ascii=False, indent=2))
@@ -112,19 +102,15 @@ def register(app: typer.Typer) -> None:
         from assistant.answer import Assistant
         from assistant.compare import compare as run_compare, to_csv, to_markdown
 
-        settings = get_settings()
-        try:
-            if len(doc) < 2:
-                raise CarbonQAError("compare needs at least two --doc ids")
-            if fmt not in ("table", "md", "csv", "json"):
-                raise CarbonQAError(f"unknown --format {fmt}: use table, md, csv or json")
-            _need_index(settings)
-            assistant = Assistant(settings)
-            assistant.search.resolve(_filters(doc))
-            cmp = run_compare(assistant, topic, doc, rows)
-        except CarbonQAError as exc:
-            console.print(f"[red]error:[/red] {escape(str(exc))}")
-            raise typer.Exit(2) from None
+        settings = load_settings()
+        if len(doc) < 2:
+            raise CarbonQAError("compare needs at least two --doc ids")
+        if fmt not in ("table", "md", "csv", "json"):
+            raise CarbonQAError(f"unknown --format {fmt}: use table, md, csv or json")
+        need_index(settings)
+        assistant = Assistant(settings)
+        assistant.search.resolve(_filters(doc))
+        cmp = run_compare(assistant, topic, doc, rows)
         if fmt == "md":
             print(to_markdown(cmp), end="")
         elif fmt == "csv":
@@ -147,16 +133,14 @@ def register(app: typer.Typer) -> None:
         from assistant.versions import diff_documents
         from ingest.store import Store
 
-        settings = get_settings()
-        try:
-            _need_index(settings)
-            if obligations:  # the obligations view lives with the register (assistant/cli/obligations.py)
-                from assistant.cli.obligations import diff_command
-                return diff_command(settings, old_id, new_id, limit, as_json)
-            changes = diff_documents(Store(settings), old_id, new_id)
-        except CarbonQAError as exc:
-            console.print(f"[red]error:[/red] {escape(str(exc))}")
-            raise typer.Exit(2) from None
+        settings = load_settings()
+        need_index(settings)
+        if obligations:  # the obligations view lives with the register (assistant/cli/obligations.py)
+            from assistant.cli.obligations import diff_command
+            return diff_command(settings, old_id, new_id, limit, as_json)
+        store = Store(settings)
+        store.check_settings()  # sections diffed across index settings would not line up
+        changes = diff_documents(store, old_id, new_id)
         if as_json:
             print(json.dumps([c.to_dict() for c in changes], ensure_ascii=False, indent=2))
         else:

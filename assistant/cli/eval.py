@@ -5,19 +5,13 @@ from pathlib import Path
 
 import typer
 
-from assistant.cli.config import EXIT_FAILED, cli_errors, console, err_console, load_settings
+from assistant.cli.config import EXIT_FAILED, cli_errors, console, err_console, load_settings, need_index
 from ingest.errors import CarbonQAError
-
-
-def _need_index(settings) -> None:
-    """A clear error instead of an empty run when nothing is ingested."""
-    if not settings.chroma_url and not (settings.chroma_path / "chroma.sqlite3").exists():
-        raise CarbonQAError("no index yet: run `carbonqa ingest` (or `make index`) first")
 
 
 def register(app: typer.Typer) -> None:
     """Add the `eval` command group."""
-    eval_app = typer.Typer(no_args_is_help=True, help="Evaluate: validate question sets, run, report, calibrate.")
+    eval_app = typer.Typer(no_args_is_help=True, help="Evaluate: validate question sets, run, report, train the answerability model.")
     app.add_typer(eval_app, name="eval")
 
     @eval_app.command("validate")
@@ -61,7 +55,7 @@ def register(app: typer.Typer) -> None:
         settings = load_settings()
         qs = load_questions(questions)
         if baseline != "naive":
-            _need_index(settings)
+            need_index(settings)
 
         def built(done: int, total: int) -> None:
             console.print(f"[dim]naive index: embedded {done}/{total} chunks[/dim]", highlight=False)
@@ -107,7 +101,7 @@ def register(app: typer.Typer) -> None:
 
         settings = load_settings()
         if collect:
-            _need_index(settings)
+            need_index(settings)
             table = T.collect(Assistant(settings), load_questions(questions), progress)
             T.write_table(table)
         else:

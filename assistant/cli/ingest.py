@@ -1,10 +1,14 @@
 """`carbonqa ingest [PATH...] [--only ID] [--force]`: bring the index in line with the corpus."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable, Iterator
 
 import typer
+from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from assistant.cli.config import EXIT_FAILED, cli_errors, console, err_console, load_settings
@@ -48,6 +52,38 @@ def print_report(report) -> None:
         err_console.print(f"[red]failed:[/red] {escape(r.error)}", highlight=False, soft_wrap=True)
 
 
+def progress_line(p) -> str:
+    """One finished document, for output that is not a terminal (logs, CI)."""
+    r = p.result
+    head = f"[{p.n}/{p.total}] {r.doc_id}: "
+    if r.status == "ingested":
+        return head + f"ingested, {r.pages} pages, {r.chunks} chunks, {r.seconds:.1f} s"
+    if r.status == "skipped":
+        return head + "skipped (unchanged)"
+    return head + r.status + (f": {r.error}" if r.error else "")
+
+
+@contextmanager
+def progress_display(console: Console) -> Iterator[Callable]:
+    """The on_progress callback: a live bar (documents, pages, current document) in a terminal, else lines."""
+    if not console.is_terminal:
+        def on_line(p) -> None:
+            if p.result is not None:
+                console.print(progress_line(p), markup=False, highlight=False, soft_wrap=True)
+        yield on_line
+        return
+    columns = (TextColumn("[bold]ingest[/bold]"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("documents · {task.fields[pages]} pages · {task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("", total=None, pages=0)
+
+        def on_bar(p) -> None:
+            current = escape(p.doc_id) if p.result is None else "…"
+            bar.update(task, description=current, completed=p.n - (p.result is None), total=p.total,
+                       pages=p.pages_done)
+        yield on_bar
+
+
 def register(app: typer.Typer) -> None:
     """Add the `ingest` command."""
 
@@ -58,22 +94,15 @@ def register(app: typer.Typer) -> None:
             None, metavar="[PATH]...", help="Ad-hoc files to add (ids come from file names); default: the manifest."),
         only: list[str] = typer.Option(None, "--only", metavar="ID", help="Only these documents (repeat or comma-separate)."),
         force: bool = typer.Option(False, "--force", help="Re-ingest unchanged documents too; with no --only or PATH, drop and rebuild the whole index."),
+        wait: float = typer.Option(0.0, "--wait", metavar="SECONDS", min=0.0, help="Wait this long for another ingest of the same data dir to finish."),
     ) -> None:
         """Extract, chunk, embed and store new or changed documents; unchanged ones are skipped."""
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
         from ingest.pipeline import ingest
 
         settings = load_settings()
-        with Progress(TextColumn("[bold]ingest[/bold] {task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=err_console, transient=True) as progress:
-            task = progress.add_task("", total=None)
-
-            def on_progress(doc_id: str, n: int, total: int) -> None:
-                progress.update(task, description=doc_id, completed=n, total=total)
-
-            report = ingest(settings, only=_split_ids(only), force=force, paths=paths or None, on_progress=on_progress)
-            progress.update(task, completed=progress.tasks[0].total or 0)
+        with progress_display(err_console) as on_progress:
+            report = ingest(settings, only=_split_ids(only), force=force, paths=paths or None,
+                            on_progress=on_progress, lock_timeout=wait)
         print_report(report)
         if report.failed:
             raise typer.Exit(EXIT_FAILED)

@@ -17,18 +17,12 @@ CSV_FIELDS = ["id", "doc_id", "version", "page", "page_label", "section", "modal
               "actor_surface", "action", "deadline", "condition", "lead_in", "quote", "crossrefs", "verified"]
 
 
-def _need_index(settings) -> None:
-    """Fail plainly when there is no index yet."""
-    if not settings.chroma_url and not (settings.chroma_path / "chroma.sqlite3").exists():
-        raise CarbonQAError("no index yet: run `carbonqa ingest` (or `make run`) first")
-
-
 def load_register(settings, rebuild: bool = False):
     """The register of the current index (cached per index version)."""
     from assistant.compliance.obligations import ObligationRegister
     from ingest.store import Store
 
-    _need_index(settings)
+    need_index(settings)
     return ObligationRegister.build(Store(settings), settings, use_cache=not rebuild)
 
 
