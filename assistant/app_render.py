@@ -74,10 +74,13 @@ def answer_message(ans: dict, partial: str | None = None) -> str:
     if ans["abstained"]:
         # The full answer text lists every searched title; in the bubble that buries the point.
         n, near = len(ans.get("searched_documents", [])), len(ans.get("citations", []))
-        body = (f"**Not in the corpus.** No passage in the {n} searched document(s) states this, so there is "
-                "no answer. " + (f"The {near} nearest passages and " if near else "The ")
+        what = _missing_part(ans["answer"]) or f"No passage in the {n} searched document(s) states this."
+        body = (f"**Not in the corpus.** {md_text(what)} So there is no answer. "
+                + (f"The {near} nearest passages and " if near else "The ")
                 + "the list of documents searched are in the Sources panel.")
     meta = [ans["answerer"], f"{ans['timings'].get('total_ms', 0):.0f} ms"]
+    if ans.get("confidence") is not None:
+        meta.insert(0, f"confidence {float(ans['confidence']):.2f}")
     if ans.get("filters"):
         meta.insert(0, "filters: " + filters_text(ans["filters"]))
     if ans.get("standalone_question") and ans["standalone_question"] != ans["question"]:
@@ -87,6 +90,13 @@ def answer_message(ans: dict, partial: str | None = None) -> str:
                       for u in ans.get("unsupported", []))
     warn = "".join(f"\n\n<small>⚠ {md_text(w)}</small>" for w in ans.get("warnings", []))
     return body + removed + warn + footer
+
+
+def _missing_part(answer: str) -> str:
+    """The abstention's sentence(s) saying what was looked for and not found, without the search list."""
+    head, _, _ = answer.partition(" Searched ")
+    sentences = head.split(". ", 1)
+    return sentences[1].strip() if len(sentences) == 2 else ""
 
 
 def error_message(text: str) -> str:
@@ -110,8 +120,8 @@ def source_card(c: dict, passage: dict | None, servable: bool) -> str:
         f"<div class='cq-head'><span class='cq-n'>[{int(c['n'])}]</span> "
         f"<span class='cq-title'>{esc(c['title'] or c['doc_id'])}</span>{version}</div>"
         f"<div class='cq-meta'><span class='cq-page'>{where}</span> · <span class='cq-doc'>{esc(c['doc_id'])}</span>"
-        f" · <span title='How well this sentence matches the question (higher is closer)'>"
-        f"relevance {float(c.get('score', 0)):.2f}</span></div>{section}"
+        f" · <span title='Probability that this sentence states what the question asks (answerability model)'>"
+        f"P(answer) {float(c.get('score', 0)):.2f}</span></div>{section}"
         f"<blockquote class='cq-quote'>{body}</blockquote>{link}</div>"
     )
 

@@ -89,7 +89,9 @@ def evidence_pack(ans: dict, sha_by_doc: dict[str, str], settings: Settings) -> 
         "question": ans["question"],
         "answer": ans["answer"],
         "abstained": bool(ans.get("abstained")),
+        "confidence": ans.get("confidence"),  # P(the corpus answers), from the answerability model
         "citations": citations,
+        "evidence": ans.get("evidence", []),  # the best-scored sentences with their P(states the answer)
         "filters": ans.get("filters", {}),
         "searched_documents": ans.get("searched_documents", []),
         "settings": {"digest": ans.get("settings_digest", settings.digest()), "answerer": ans.get("answerer", ""),
@@ -102,6 +104,8 @@ def pack_markdown(pack: dict) -> str:
     """The human-readable form of a pack, for pasting into a memo or ticket."""
     lines = ["# Evidence pack", "", f"**Question:** {pack['question']}", "",
              "**Answer" + (" (not in the corpus)" if pack["abstained"] else "") + ":**", "", pack["answer"], ""]
+    if pack.get("confidence") is not None:
+        lines += [f"**Confidence** (probability that the documents answer this): {pack['confidence']:.2f}", ""]
     if pack["filters"]:
         lines += ["**Filters:** " + "; ".join(f"{k} = {', '.join(map(str, v))}" for k, v in pack["filters"].items()), ""]
     lines += ["## " + ("Nearest passages" if pack["abstained"] else "Citations"), ""]
@@ -118,6 +122,11 @@ def pack_markdown(pack: dict) -> str:
             "> " + c["quote"].replace("\n", " "),
             "",
         ]
+    if pack.get("evidence"):
+        lines += ["## Sentence evidence", "", "| P(states the answer) | document | page | sentence |", "|---|---|---|---|"]
+        lines += [f"| {e['p']:.2f} | `{e['doc_id']}` | {e['page']} | {e['text'].replace('|', '/')} |"
+                  for e in pack["evidence"]]
+        lines.append("")
     s = pack["settings"]
     lines += ["## Settings", "", f"- settings digest: `{s['digest']}`", f"- index digest: `{s['index_digest']}`",
               f"- answerer: {s['answerer']}", f"- time: {pack['time']}", ""]
