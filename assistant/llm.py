@@ -33,7 +33,11 @@ def _llama_cpp():
     # libgomp reads this once, when llama.cpp's library loads, so it must be set before the
     # first import. Spin-waiting threads slow a 2-core machine shared with other work 10-40x.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    import llama_cpp
+    try:
+        import llama_cpp
+    except ImportError:
+        raise LLMUnavailable("the local LLM is not installed (no llama-cpp-python): run `make llm`, "
+                             "or use the extractive answerer") from None
 
     return llama_cpp
 

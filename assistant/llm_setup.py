@@ -124,7 +124,8 @@ def file_sha256(path: Path) -> str:
 def verify(path: Path, expected: str | None) -> None:
     """Raise a clear error when a model file is missing or does not hash to `expected`."""
     if not path.is_file():
-        raise CarbonQAError(f"LLM model file {path} not found: run `python -m assistant.llm_setup`")
+        raise CarbonQAError(f"LLM model file {path} not found: run `make llm` (installs llama-cpp-python "
+                            "and assembles the model)")
     if expected:
         actual = file_sha256(path)
         if actual != expected:

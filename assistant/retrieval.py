@@ -1,11 +1,18 @@
-"""Hybrid retrieval: BM25 and dense search fused by reciprocal rank, with filters and diversity."""
+"""Hybrid retrieval: BM25 and dense search fused by reciprocal rank, with filters and diversity.
+
+A search object follows the index while it lives: every query checks (with one stat) whether
+the store changed, re-reads the registry only then, and rebuilds BM25 only when the set of
+active chunks changed. A query runs against one consistent view (registry, BM25, names), so
+a re-ingest in the middle of it cannot mix two versions of a document.
+"""
 from __future__ import annotations
 
+import hashlib
 import json
-import re
+import os
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -13,12 +20,19 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from assistant.fusion import FAMILIES, aliases, families_in, merge, name_patterns, quota, rrf
+from assistant.lexical import LexicalIndex, bm25_cache_dir
 from assistant.models import Passage
-from assistant.text import expand_query, learn_acronyms, tokenize
+from assistant.text import expand_query
 from ingest.embed import get_embedder
 from ingest.errors import CarbonQAError
 from ingest.settings import Settings
 from ingest.store import Store
+
+__all__ = ["FAMILIES", "CorpusRetriever", "Filters", "HybridSearch", "LexicalIndex", "bm25_cache_dir"]
+# Dense candidates fetched once per question; the per-document searches read theirs off this pool.
+OVERFETCH = 100
+RACY_NS = 2_000_000_000  # a file changed this recently may change again within the same mtime tick
 
 
 @dataclass
@@ -39,42 +53,24 @@ class Filters:
         return {k: v for k, v in self.__dict__.items() if v}
 
 
-class LexicalIndex:
-    """BM25 over the active chunks, built once per index version and cached on disk."""
+@dataclass(frozen=True)
+class View:
+    """One consistent state of the index; a query uses a single view from start to end."""
 
-    def __init__(self, ids: list[str], texts: list[str], metas: list[dict], cache_dir=None):
-        import bm25s
+    version: str
+    token: tuple | None
+    racy: bool
+    registry: dict[str, dict]
+    active: dict[str, str]
+    total: int
+    lexical: LexicalIndex
+    names: dict[str, dict[str, list[str]]]
+    patterns: list
 
-        self.ids, self.texts, self.metas = ids, texts, metas
-        self.doc_of = np.array([m["doc_id"] for m in metas])
-        self.acronyms = learn_acronyms(texts)
-        self.bm25 = None
-        if cache_dir is not None and (cache_dir / "params.index.json").exists():
-            try:
-                self.bm25 = bm25s.BM25.load(str(cache_dir))
-            except Exception:  # a damaged cache is rebuilt below
-                self.bm25 = None
-        if self.bm25 is None:
-            self.bm25 = bm25s.BM25()
-            heads = [f"{m.get('title', '')} {m.get('section', '')}" for m in metas]
-            self.bm25.index([tokenize(h + "\n" + t) for h, t in zip(heads, texts)], show_progress=False)
-            if cache_dir is not None:
-                cache_dir.mkdir(parents=True, exist_ok=True)
-                self.bm25.save(str(cache_dir))
-        self.vocab = self.bm25.vocab_dict
-
-    def search(self, query: str, k: int, allowed: set[str] | None) -> list[tuple[int, float]]:
-        """Top-k (row, score) for the query, restricted to allowed documents."""
-        toks = [t for t in tokenize(query) if t in self.vocab]
-        if not toks or not self.ids:
-            return []
-        scores = self.bm25.get_scores(toks)
-        if allowed is not None:
-            scores = np.where(np.isin(self.doc_of, list(allowed)), scores, 0.0)
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top])]
-        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+    @property
+    def docs(self) -> dict[str, dict]:
+        """Documents with an active version."""
+        return {d: r for d, r in self.registry.items() if d in self.active}
 
 
 class HybridSearch:
@@ -87,52 +83,85 @@ class HybridSearch:
         self.store = Store(settings)
         self.store.check_settings()
         self.embedder = get_embedder(settings.embedding_model, settings.embedding_backend)
-        self._lexical: LexicalIndex | None = None
-        self._version = ""
-        self._registry: dict[str, dict] = {}
-        self._active: dict[str, str] = {}
-        self._total = 0
-        self._names: dict[str, dict[str, list[str]]] = {}
+        self._view: View | None = None
 
-    def refresh(self) -> None:
-        """Reload the registry; rebuild BM25 only when the index version changed."""
+    # ------------------------------------------------------------ following the index
+
+    def _token(self) -> tuple | None:
+        """A cheap fingerprint of the embedded store's database file; None for a Chroma server."""
+        if self.settings.chroma_url:
+            return None
+        try:
+            st = os.stat(self.settings.chroma_path / "chroma.sqlite3")
+        except OSError:
+            return None
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def current(self) -> View:
+        """The view for this query: the cached one while the store is unchanged (one stat), else re-read."""
+        token = self._token()
+        view = self._view
+        if view is not None and token is not None and token == view.token and not view.racy:
+            return view
+        return self.refresh(token)
+
+    def refresh(self, token: tuple | None = None) -> View:
+        """Re-read the registry; rebuild BM25 and names only when the set of active versions changed."""
+        token = token if token is not None else self._token()
+        racy = token is None or time.time_ns() - token[2] < RACY_NS
         with self._lock:
             registry = self.store.registry()
-            version = self.store.index_version()
-            if version != self._version or self._lexical is None:
-                ids, texts, metas = self.store.all_chunks()
-                cache = self.settings.data_dir / "bm25" / version
-                self._lexical = LexicalIndex(ids, texts, metas, cache)
-                self._version = version
-            self._registry = registry
-            self._active = {d: r["sha256"] for d, r in registry.items() if r.get("sha256")}
-            # Names per document are fixed per registry; matching them ran on every query.
-            self._names = {d: _aliases(d, r) for d, r in registry.items() if r.get("sha256")}
-            self._total = self.store.chunks.count()
+            active = {d: r["sha256"] for d, r in registry.items() if r.get("sha256")}
+            version = _version(active, self.settings.index_digest)
+            old = self._view
+            if old is not None and old.version == version:
+                view = replace(old, token=token, racy=racy, registry=registry)
+            else:
+                view = self._build(registry, active, version, token, racy)
+            self._view = view
+            return view
+
+    def _build(self, registry: dict, active: dict[str, str], version: str, token, racy: bool) -> View:
+        """BM25 over exactly the active chunks of this registry, and the names users call documents by."""
+        ids, texts, metas = [], [], []
+        total = self.store.chunks.count()
+        for off in range(0, total, 5000):
+            got = self.store.chunks.get(include=["documents", "metadatas"], limit=5000, offset=off)
+            for i, t, m in zip(got["ids"], got["documents"], got["metadatas"]):
+                if active.get(m["doc_id"]) == m["doc_sha256"]:
+                    ids.append(i)
+                    texts.append(t)
+                    metas.append(m)
+        lexical = LexicalIndex(ids, texts, metas, bm25_cache_dir(self.settings.data_dir, ids))
+        names = {d: aliases(d, registry[d]) for d in active}
+        return View(version, token, racy, registry, active, total, lexical, names, name_patterns(names))
+
+    # ------------------------------------------------------------ what answer.py and the UI read
 
     @property
     def lexical(self) -> LexicalIndex:
-        """The BM25 side (built on first use)."""
-        if self._lexical is None:
-            self.refresh()
-        return self._lexical
+        """The BM25 side of the current view."""
+        return self.current().lexical
 
     @property
     def registry(self) -> dict[str, dict]:
         """Ingested documents by id."""
-        if not self._registry:
-            self.refresh()
-        return self._registry
+        return self.current().registry
+
+    @property
+    def _version(self) -> str:
+        """Index version of the current view (answer.py keys its IDF table by it)."""
+        return self.current().version
 
     def documents(self) -> dict[str, dict]:
         """Documents that have an active version (searchable)."""
-        return {d: r for d, r in self.registry.items() if r.get("sha256")}
+        return self.current().docs
 
-    def resolve(self, filters: Filters | None) -> list[str] | None:
+    def resolve(self, filters: Filters | None, view: View | None = None) -> list[str] | None:
         """Turn filters into the set of allowed document ids; unknown values are errors."""
         if filters is None or not filters.active():
             return None
-        docs = self.documents()
+        docs = (view or self.current()).docs
         unknown = [d for d in filters.doc_ids if d not in docs]
         if unknown:
             raise CarbonQAError(f"unknown document id(s) in filter: {', '.join(unknown)} (see `carbonqa corpus list`)")
@@ -156,128 +185,91 @@ class HybridSearch:
             raise CarbonQAError(f"no ingested document matches the filters {filters.to_dict()}")
         return allowed
 
-    def named_families(self, query: str, allowed: list[str] | None) -> dict[str, list[str]]:
+    def named_families(self, query: str, allowed: list[str] | None, view: View | None = None) -> dict[str, list[str]]:
         """Document families the question names (e.g. 'Gold Standard', 'VCS'), with their ids."""
-        q = query.lower()
-        fams: dict[str, list[str]] = {}
-        for d, r in self.documents().items():
-            if allowed is not None and d not in allowed:
-                continue
-            for fam, names in self._names[d].items():
-                if any(re.search(rf"\b{re.escape(n)}\b", q) for n in names):
-                    fams.setdefault(fam, []).append(d)
-        return fams
+        view = view or self.current()
+        return families_in(query.lower(), view.patterns, set(allowed) if allowed is not None else None)
 
-    def topic(self, query: str, allowed: list[str] | None = None) -> str:
+    def topic(self, query: str, allowed: list[str] | None = None, view: View | None = None) -> str:
         """The question without the names of the documents it mentions (they say where, not what)."""
+        import re
+
+        view = view or self.current()
         out = query
-        for fam, docs in self.named_families(query, allowed).items():
+        for docs in self.named_families(query, allowed, view).values():
             for d in docs:
-                for names in self._names[d].values():
+                for names in view.names[d].values():
                     for n in sorted(names, key=len, reverse=True):
                         out = re.sub(rf"\b{re.escape(n)}\b", " ", out, flags=re.I)
         out = re.sub(r"\b(glossary|manual|document|rulebook)\b", " ", out, flags=re.I)
         return " ".join(out.split()) or query
 
+    # ------------------------------------------------------------ search
+
     def search(self, query: str, filters: Filters | None = None, k: int | None = None) -> list[Passage]:
-        """Fused top-k passages with their dense and BM25 ranks."""
+        """Fused top-k passages with their dense and BM25 ranks; one query embedding per question."""
         s = self.settings
         k = k or s.top_k
-        allowed = self.resolve(filters)
-        expanded = expand_query(query, self.lexical.acronyms)
+        view = self.current()
+        allowed = self.resolve(filters, view)
+        expanded = expand_query(query, view.lexical.acronyms)
+        # The one embedding also serves the per-document searches below: they are restricted to
+        # the named documents, so the names in the question shift every candidate alike, and a
+        # second encode of the same question cost as much as the rest of retrieval together.
         vec = self.embedder.embed([expanded])[0]
-        passages = self._fuse(expanded, vec, allowed, s.dense_k, s.bm25_k)
-        named = self.named_families(query, allowed)
+        pool, complete = self._nearest(view, vec, s.dense_k + 10 if allowed else max(OVERFETCH, s.dense_k + 10), allowed)
+        passages = self._fuse(view, expanded, pool[: s.dense_k], allowed, s.bm25_k)
+        named = self.named_families(query, allowed, view)
         if len(named) >= 2:
             # A question about two instruments must see both, not the louder one twice.
-            topic = expand_query(self.topic(query, allowed), self.lexical.acronyms)
-            tvec = self.embedder.embed([topic])[0]
+            topic = expand_query(self.topic(query, allowed, view), view.lexical.acronyms)
             for docs in named.values():
                 if sum(p.doc_id in docs for p in passages[:k]) < 2:
-                    extra = self._fuse(topic, tvec, docs, 10, 10)[:2]
-                    passages = _merge(passages, extra, k)
+                    dense = self._within(view, vec, pool, complete, docs, 10)
+                    passages = merge(passages, self._fuse(view, topic, dense, docs, 10)[:2], k)
         elif len(named) == 1 and allowed is None:
             docs = next(iter(named.values()))
-            topic = expand_query(self.topic(query, allowed), self.lexical.acronyms)
-            boost = self._fuse(topic, self.embedder.embed([topic])[0], docs, 10, 10)[:3]
-            passages = _merge(passages, boost, k)
-        return _quota(passages, k, s.per_doc_quota)
+            topic = expand_query(self.topic(query, allowed, view), view.lexical.acronyms)
+            dense = self._within(view, vec, pool, complete, docs, 10)
+            passages = merge(passages, self._fuse(view, topic, dense, docs, 10)[:3], k)
+        return quota(passages, k, s.per_doc_quota)
 
-    def _fuse(self, query: str, vec: np.ndarray, allowed, dense_k: int, bm25_k: int) -> list[Passage]:
-        """Reciprocal-rank fusion of the two rankings."""
-        s = self.settings
-        if not self._registry:
-            self.refresh()
-        dense = self.store.query(vec, dense_k, allowed, active=self._active, total=self._total)
-        lex = self.lexical.search(query, bm25_k, set(allowed) if allowed is not None else None)
-        by_id: dict[str, Passage] = {}
-        for rank, (cid, text, meta, sim) in enumerate(dense, 1):
-            p = by_id.setdefault(cid, _passage(cid, text, meta))
-            p.dense_rank, p.dense_score = rank, round(sim, 4)
-            p.score += s.dense_weight / (s.rrf_k + rank)
-        for rank, (row, score) in enumerate(lex, 1):
-            cid = self.lexical.ids[row]
-            p = by_id.setdefault(cid, _passage(cid, self.lexical.texts[row], self.lexical.metas[row]))
-            p.bm25_rank, p.bm25_score = rank, round(score, 4)
-            p.score += s.bm25_weight / (s.rrf_k + rank)
-        ranked = sorted(by_id.values(), key=lambda p: -p.score)
-        for p in ranked:
-            p.score = round(p.score, 5)
-        return ranked
+    def _nearest(self, view: View, vec: np.ndarray, n: int, docs=None) -> tuple[list[tuple[str, float]], bool]:
+        """Active chunks nearest to vec as (id, cosine), best first; and whether that is every chunk.
 
+        Ids and distances only: texts and metadata come from the view (BM25 holds every active
+        chunk), which saves Chroma's metadata fetch, most of a dense query's time.
+        """
+        n = max(1, min(n, view.total))
+        res = self.store.chunks.query(
+            query_embeddings=[vec.tolist()], n_results=n, include=["distances"],
+            where={"doc_id": {"$in": list(docs)}} if docs else None,
+        )
+        ids, dists = res["ids"][0], res["distances"][0]
+        row_of = view.lexical.row_of  # only the view's active versions: no stale or newer chunk
+        return [(i, 1.0 - float(d)) for i, d in zip(ids, dists) if i in row_of], len(ids) < n or n >= view.total
 
-FAMILIES = {
-    "verra": ["verra", "vcs", "verified carbon standard"],
-    "gold-standard": ["gold standard", "gs4gg", "gsver", "gsvers"],
-    "cdm": ["cdm", "clean development mechanism"],
-    "vanuatu": ["vanuatu"],
-    "economic-survey": ["economic survey"],
-    "icra": ["icra"],
-    "ndc-synthesis": ["ndc synthesis", "synthesis report"],
-}
+    def _within(self, view: View, vec, pool, complete: bool, docs: list[str], k: int) -> list[tuple[str, float]]:
+        """Dense top-k inside `docs`: read off the over-fetched pool, queried apart only if it holds too few."""
+        wanted, lex = set(docs), view.lexical
+        hits = [(cid, sim) for cid, sim in pool if lex.metas[lex.row_of[cid]]["doc_id"] in wanted][:k]
+        if len(hits) < k and not complete:
+            hits = self._nearest(view, vec, k + 10, docs)[0][:k]
+        return hits
+
+    def _fuse(self, view: View, query: str, dense: list[tuple[str, float]], allowed, bm25_k: int) -> list[Passage]:
+        """Reciprocal-rank fusion of a dense ranking and the BM25 ranking, both from one view."""
+        s, lex = self.settings, view.lexical
+        rows = lex.search(query, bm25_k, set(allowed) if allowed is not None else None)
+        lexical = [(lex.ids[r], lex.texts[r], lex.metas[r], score) for r, score in rows]
+        dense_rows = [(cid, lex.texts[r], lex.metas[r], sim) for cid, sim in dense for r in (lex.row_of[cid],)]
+        return rrf(dense_rows, lexical, s.rrf_k, s.dense_weight, s.bm25_weight)
 
 
-def _aliases(doc_id: str, record: dict) -> dict[str, list[str]]:
-    """Family -> names a user may call this document by (issuer family, then the exact title)."""
-    text = " ".join([doc_id, record.get("title", ""), record.get("issuer", "")]).lower().replace("-", " ")
-    out = {fam: names for fam, names in FAMILIES.items() if any(n in text for n in names + [fam.replace("-", " ")])}
-    title = record.get("title", "").lower()
-    if title:
-        out.setdefault(doc_id, [title])
-    return out
-
-
-def _passage(cid: str, text: str, meta: dict) -> Passage:
-    """A Passage from stored chunk metadata, scores filled in by fusion."""
-    return Passage(
-        id=cid, doc_id=meta["doc_id"], title=meta.get("title", ""), text=text,
-        page_start=int(meta["page_start"]), page_end=int(meta["page_end"]),
-        page_label=meta.get("page_label", ""), section=meta.get("section", ""), score=0.0,
-        version=meta.get("version", ""), category=meta.get("category", ""),
-        section_marks=meta.get("section_marks", "[]"), page_marks=meta.get("page_marks", "[]"),
-    )
-
-
-def _merge(base: list[Passage], extra: list[Passage], k: int) -> list[Passage]:
-    """Put `extra` passages into the top-k, displacing the lowest-ranked ones."""
-    have = {p.id for p in base}
-    add = [p for p in extra if p.id not in have]
-    if not add:
-        return base
-    keep = base[: max(0, k - len(add))]
-    return keep + add + [p for p in base[len(keep):] if p.id not in {a.id for a in add}]
-
-
-def _quota(passages: list[Passage], k: int, quota: int) -> list[Passage]:
-    """At most `quota` passages from one document in the top-k, unless nothing else is left."""
-    out, spill, count = [], [], {}
-    for p in passages:
-        if count.get(p.doc_id, 0) < quota:
-            out.append(p)
-            count[p.doc_id] = count.get(p.doc_id, 0) + 1
-        else:
-            spill.append(p)
-    return (out + spill)[:k]
+def _version(active: dict[str, str], index_digest: str) -> str:
+    """Store.index_version() computed from a registry already read (same formula; a test pins it)."""
+    payload = json.dumps(sorted(active.items()) + [index_digest])
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 class CorpusRetriever(BaseRetriever):

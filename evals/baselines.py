@@ -26,8 +26,15 @@ from ingest.manifest import file_sha256, load_manifest
 from ingest.settings import Settings
 
 BASELINES = ("naive", "bm25")
-NAIVE_VERSION = 1  # bump when the naive index recipe changes, so the cached index is rebuilt
+NAIVE_VERSION = 2  # bump when the naive index recipe changes, so the cached index is rebuilt
+NAIVE_BACKEND = "torch"  # the tutorial's embedder: sentence-transformers MiniLM in fp32, whatever ours is
 
+
+def naive_embedder(settings: Settings):
+    """The naive pipeline's embedding model: our model name on the tutorial's runtime."""
+    from ingest.embed import get_embedder
+
+    return get_embedder(settings.embedding_model, NAIVE_BACKEND)
 
 
 class Pipeline(Protocol):
@@ -123,14 +130,14 @@ class BM25Baseline(_ExtractiveBaseline):
 
     def __init__(self, settings: Settings):
         super().__init__(settings)
-        from assistant.retrieval import LexicalIndex
+        from assistant.lexical import LexicalIndex, bm25_cache_dir
         from ingest.store import Store
 
         store = Store(settings)
         store.check_settings()
         ids, texts, metas = store.all_chunks()
         # Same construction as HybridSearch, so the on-disk BM25 cache is shared with it.
-        self.lex = LexicalIndex(ids, texts, metas, settings.data_dir / "bm25" / store.index_version())
+        self.lex = LexicalIndex(ids, texts, metas, bm25_cache_dir(settings.data_dir, ids))
 
     def corpus_texts(self) -> list[str]:
         """Our chunk texts."""
@@ -158,6 +165,7 @@ class NaiveBaseline(_ExtractiveBaseline):
 
     def __init__(self, settings: Settings, on_progress=None):
         super().__init__(settings)
+        self.embedder = naive_embedder(settings)
         self.docs = {}
         for e in load_manifest(settings.manifest_path):
             p = e.path(settings.corpus_dir)
@@ -167,7 +175,7 @@ class NaiveBaseline(_ExtractiveBaseline):
 
     def _key(self) -> str:
         """Cache key: the files' bytes, the embedder and the recipe version."""
-        h = hashlib.sha256(f"naive-v{NAIVE_VERSION}:{self.settings.embedding_model}".encode())
+        h = hashlib.sha256(f"naive-v{NAIVE_VERSION}:{self.settings.embedding_model}:{NAIVE_BACKEND}".encode())
         for doc_id, (p, e) in sorted(self.docs.items()):
             h.update(f"{doc_id}:{e.sha256 or file_sha256(p)}".encode())
         return h.hexdigest()[:16]

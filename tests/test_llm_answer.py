@@ -173,8 +173,20 @@ def test_explicit_sha256_is_checked_for_other_models(settings, tmp_path):
 
 def test_missing_model_file_is_unavailable(settings):
     """No model file yet: LLMUnavailable (so fallback can answer) telling how to get it."""
-    with pytest.raises(LLMUnavailable, match="not found: run `python -m assistant.llm_setup`"):
+    with pytest.raises(LLMUnavailable, match="not found: run `make llm`"):
         LLMAnswerer(settings, "llamacpp").answer("How long?", policy_passages())
+
+
+def test_missing_llama_cpp_is_one_line_naming_make_llm(monkeypatch):
+    """Without `make llm` (no llama-cpp-python) the local LLM says how to install it, in one line."""
+    import sys
+
+    from assistant import llm
+
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # makes `import llama_cpp` raise ImportError
+    with pytest.raises(LLMUnavailable, match="run `make llm`") as exc:
+        llm._llama_cpp()
+    assert "\n" not in str(exc.value)
 
 
 def test_unknown_provider(settings):

@@ -12,6 +12,9 @@ from assistant.llm import chat_model
 from assistant.llm_answer import LLMAnswerer
 from llm_fixtures import INJECTION, llama_server, passage, policy_passages, smol_path, smol_settings  # noqa: F401
 
+# Real llama.cpp generation: run by `make test-llm` (after `make llm`), not by `make test`.
+pytestmark = pytest.mark.llm
+
 
 def _grounded(result) -> None:
     """Every sentence left in an answer carries a citation to a passage that exists."""

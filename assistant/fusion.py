@@ -1,0 +1,102 @@
+"""Pure parts of hybrid retrieval: document names, reciprocal-rank fusion, merge and per-document quota."""
+from __future__ import annotations
+
+import re
+
+from assistant.models import Passage
+
+FAMILIES = {
+    "verra": ["verra", "vcs", "verified carbon standard"],
+    "gold-standard": ["gold standard", "gs4gg", "gsver", "gsvers"],
+    "cdm": ["cdm", "clean development mechanism"],
+    "vanuatu": ["vanuatu"],
+    "economic-survey": ["economic survey"],
+    "icra": ["icra"],
+    "ndc-synthesis": ["ndc synthesis", "synthesis report"],
+}
+
+
+def aliases(doc_id: str, record: dict) -> dict[str, list[str]]:
+    """Family -> names a user may call this document by (issuer family, then the exact title)."""
+    text = " ".join([doc_id, record.get("title", ""), record.get("issuer", "")]).lower().replace("-", " ")
+    out = {fam: names for fam, names in FAMILIES.items() if any(n in text for n in names + [fam.replace("-", " ")])}
+    title = record.get("title", "").lower()
+    if title:
+        out.setdefault(doc_id, [title])
+    return out
+
+
+def name_patterns(names: dict[str, dict[str, list[str]]]) -> list[tuple[re.Pattern, str, list[str]]]:
+    """(one compiled pattern for a family's names, family, its documents in registry order).
+
+    Built once per registry: matching each document's names one regex at a time ran on every
+    query and grew with the number of documents.
+    """
+    groups: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for doc_id, fams in names.items():
+        for fam, ns in fams.items():
+            groups.setdefault((fam, tuple(ns)), []).append(doc_id)
+    return [(re.compile(r"\b(?:" + "|".join(re.escape(n) for n in ns) + r")\b"), fam, docs)
+            for (fam, ns), docs in groups.items()]
+
+
+def families_in(query: str, patterns, allowed: set[str] | None) -> dict[str, list[str]]:
+    """Families the (lower-cased) query names, with their allowed document ids."""
+    fams: dict[str, list[str]] = {}
+    for pattern, fam, docs in patterns:
+        hit = [d for d in docs if allowed is None or d in allowed]
+        if hit and pattern.search(query):
+            fams.setdefault(fam, []).extend(hit)
+    return fams
+
+
+def rrf(dense: list[tuple[str, str, dict, float]], lexical: list[tuple[str, str, dict, float]],
+        rrf_k: int, dense_weight: float, bm25_weight: float) -> list[Passage]:
+    """Reciprocal-rank fusion of two rankings of (id, text, metadata, score), best first."""
+    by_id: dict[str, Passage] = {}
+    for rank, (cid, text, meta, sim) in enumerate(dense, 1):
+        p = by_id.setdefault(cid, passage(cid, text, meta))
+        p.dense_rank, p.dense_score = rank, round(sim, 4)
+        p.score += dense_weight / (rrf_k + rank)
+    for rank, (cid, text, meta, score) in enumerate(lexical, 1):
+        p = by_id.setdefault(cid, passage(cid, text, meta))
+        p.bm25_rank, p.bm25_score = rank, round(score, 4)
+        p.score += bm25_weight / (rrf_k + rank)
+    ranked = sorted(by_id.values(), key=lambda p: -p.score)
+    for p in ranked:
+        p.score = round(p.score, 5)
+    return ranked
+
+
+def passage(cid: str, text: str, meta: dict) -> Passage:
+    """A Passage from stored chunk metadata, scores filled in by fusion."""
+    return Passage(
+        id=cid, doc_id=meta["doc_id"], title=meta.get("title", ""), text=text,
+        page_start=int(meta["page_start"]), page_end=int(meta["page_end"]),
+        page_label=meta.get("page_label", ""), section=meta.get("section", ""), score=0.0,
+        version=meta.get("version", ""), category=meta.get("category", ""),
+        section_marks=meta.get("section_marks", "[]"), page_marks=meta.get("page_marks", "[]"),
+    )
+
+
+def merge(base: list[Passage], extra: list[Passage], k: int) -> list[Passage]:
+    """Put `extra` passages into the top-k, displacing the lowest-ranked ones."""
+    have = {p.id for p in base}
+    add = [p for p in extra if p.id not in have]
+    if not add:
+        return base
+    keep = base[: max(0, k - len(add))]
+    added = {a.id for a in add}
+    return keep + add + [p for p in base[len(keep):] if p.id not in added]
+
+
+def quota(passages: list[Passage], k: int, per_doc: int) -> list[Passage]:
+    """At most `per_doc` passages from one document in the top-k, unless nothing else is left."""
+    out, spill, count = [], [], {}
+    for p in passages:
+        if count.get(p.doc_id, 0) < per_doc:
+            out.append(p)
+            count[p.doc_id] = count.get(p.doc_id, 0) + 1
+        else:
+            spill.append(p)
+    return (out + spill)[:k]

@@ -1,0 +1,98 @@
+"""BM25 over the active chunks: rows in chunk-id order, cached on disk with the ids it was built over.
+
+The cache is keyed by a digest of the chunk ids, not by the index version: Chroma returns chunks
+in no promised order, and reverting a document gives an old version back in a new order.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from assistant.text import learn_acronyms, tokenize
+
+
+def ids_digest(ids: list[str]) -> str:
+    """Digest of a set of chunk ids (order-free): what a BM25 index was built over."""
+    return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()[:16]
+
+
+def bm25_cache_dir(data_dir: Path, ids: list[str]) -> Path:
+    """Where the BM25 index over exactly these chunks is cached."""
+    return Path(data_dir) / "bm25" / ids_digest(ids)
+
+
+class LexicalIndex:
+    """BM25 over the active chunks, in id order, cached on disk with the ids it was built over."""
+
+    def __init__(self, ids: list[str], texts: list[str], metas: list[dict], cache_dir=None):
+        import bm25s
+
+        # Rows in id order: Chroma returns chunks in no promised order, and the cache is by row.
+        order = sorted(range(len(ids)), key=ids.__getitem__)
+        self.ids = [ids[i] for i in order]
+        self.texts = [texts[i] for i in order]
+        self.metas = [metas[i] for i in order]
+        self.doc_of = np.array([m["doc_id"] for m in self.metas])
+        self.row_of = {cid: row for row, cid in enumerate(self.ids)}  # dense hits are looked up here
+        self.acronyms = learn_acronyms(self.texts)
+        self._masks: dict[frozenset, np.ndarray] = {}
+        self.bm25 = self._load(Path(cache_dir)) if cache_dir is not None else None
+        if self.bm25 is None:
+            self.bm25 = bm25s.BM25()
+            heads = [f"{m.get('title', '')} {m.get('section', '')}" for m in self.metas]
+            self.bm25.index([tokenize(h + "\n" + t) for h, t in zip(heads, self.texts)], show_progress=False)
+            if cache_dir is not None:
+                self._save(Path(cache_dir))
+        self.vocab = self.bm25.vocab_dict
+
+    def _load(self, cache_dir: Path):
+        """The cached index, only if it was built over exactly these ids (else None)."""
+        import bm25s
+
+        try:
+            if json.loads((cache_dir / "ids.json").read_text(encoding="utf-8")) != self.ids:
+                return None
+            return bm25s.BM25.load(str(cache_dir))
+        except Exception:  # absent or damaged cache: rebuilt by the caller
+            return None
+
+    def _save(self, cache_dir: Path) -> None:
+        """Write the index and its ids to a temp folder, then rename it into place (readers never see half)."""
+        tmp = cache_dir.with_name(f".{cache_dir.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            self.bm25.save(str(tmp))
+            (tmp / "ids.json").write_text(json.dumps(self.ids), encoding="utf-8")
+            shutil.rmtree(cache_dir, ignore_errors=True)  # a stale or damaged cache under this name
+            os.replace(tmp, cache_dir)
+        except OSError:  # a read-only data dir or a concurrent writer: the index still works in memory
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def search(self, query: str, k: int, allowed: set[str] | None) -> list[tuple[int, float]]:
+        """Top-k (row, score) for the query, restricted to allowed documents."""
+        toks = [t for t in tokenize(query) if t in self.vocab]
+        if not toks or not self.ids:
+            return []
+        scores = self.bm25.get_scores(toks)
+        if allowed is not None:
+            scores = np.where(self._mask(allowed), scores, 0.0)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+    def _mask(self, allowed: set[str]) -> np.ndarray:
+        """Rows of the allowed documents (cached: the same filter recurs across questions)."""
+        key = frozenset(allowed)
+        if key not in self._masks:
+            if len(self._masks) > 64:
+                self._masks.clear()
+            self._masks[key] = np.isin(self.doc_of, list(key))
+        return self._masks[key]

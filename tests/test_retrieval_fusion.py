@@ -1,0 +1,87 @@
+"""Fusion, per-document quota, merge and document names in retrieval, without an index."""
+from __future__ import annotations
+
+import pytest
+
+from assistant.fusion import aliases, families_in, merge, name_patterns, quota, rrf
+from assistant.models import Passage
+
+
+def _meta(doc: str, page: int = 1) -> dict:
+    """Stored chunk metadata, as Chroma returns it."""
+    return {"doc_id": doc, "page_start": page, "page_end": page, "title": doc.upper()}
+
+
+def _p(cid: str, doc: str, score: float = 0.0) -> Passage:
+    """A bare passage."""
+    return Passage(id=cid, doc_id=doc, title="", text=cid, page_start=1, page_end=1, page_label="",
+                   section="", score=score)
+
+
+def test_rrf_sums_reciprocal_ranks_and_keeps_both_ranks():
+    """A chunk ranked by both sides beats chunks ranked first by one side only."""
+    dense = [("x", "tx", _meta("d1"), 0.9), ("both", "tb", _meta("d1"), 0.8)]
+    lexical = [("y", "ty", _meta("d2"), 7.0), ("both", "tb", _meta("d1"), 5.0)]
+    out = rrf(dense, lexical, rrf_k=60, dense_weight=1.0, bm25_weight=1.0)
+    assert [p.id for p in out][0] == "both"
+    both = out[0]
+    assert (both.dense_rank, both.bm25_rank, both.dense_score, both.bm25_score) == (2, 2, 0.8, 5.0)
+    assert both.score == round(2 / 62, 5)
+    assert {p.id: (p.dense_rank, p.bm25_rank) for p in out[1:]} == {"x": (1, None), "y": (None, 1)}
+
+
+def test_rrf_weights_decide_ties_between_the_sides():
+    """With a heavier BM25 weight, BM25's first beats the dense first."""
+    dense = [("d", "t", _meta("a"), 0.9)]
+    lexical = [("l", "t", _meta("b"), 3.0)]
+    assert rrf(dense, lexical, 60, 1.0, 2.0)[0].id == "l"
+    assert rrf(dense, lexical, 60, 2.0, 1.0)[0].id == "d"
+
+
+def test_quota_caps_one_document_then_spills_when_nothing_else_is_left():
+    """At most `per_doc` from one document in the top-k; the rest only fills what no other doc can."""
+    ps = [_p(f"a{i}", "A") for i in range(5)] + [_p("b0", "B"), _p("c0", "C")]
+    top = quota(ps, k=5, per_doc=2)
+    assert [p.id for p in top] == ["a0", "a1", "b0", "c0", "a2"]
+    assert [p.id for p in quota(ps[:5], k=3, per_doc=2)] == ["a0", "a1", "a2"]  # only A: spill fills
+
+
+def test_merge_puts_extras_into_the_top_k_once():
+    """Extras displace the lowest-ranked of the top-k; duplicates are not added twice; nothing is lost."""
+    base = [_p(f"b{i}", "A") for i in range(5)]
+    out = merge(base, [_p("x", "B"), _p("b1", "A")], k=4)
+    assert [p.id for p in out[:4]] == ["b0", "b1", "b2", "x"]
+    assert sorted(p.id for p in out) == sorted([*(p.id for p in base), "x"])
+    assert merge(base, [_p("b0", "A")], k=4) is base
+
+
+def test_names_match_whole_words_per_family_and_respect_filters():
+    """'VCS' and 'Gold Standard' name two families; 'vcss' names none; a filter leaves docs out."""
+    registry = {
+        "verra-vcs-standard": {"title": "VCS Standard", "issuer": "Verra"},
+        "verra-program-guide": {"title": "VCS Program Guide", "issuer": "Verra"},
+        "gs-principles": {"title": "Principles & Requirements", "issuer": "Gold Standard"},
+    }
+    patterns = name_patterns({d: aliases(d, r) for d, r in registry.items()})
+    fams = families_in("how do vcs and gold standard treat leakage?", patterns, None)
+    assert fams == {"verra": ["verra-vcs-standard", "verra-program-guide"], "gold-standard": ["gs-principles"]}
+    assert families_in("what is a vcss?", patterns, None) == {}
+    assert families_in("vcs buffer", patterns, {"verra-program-guide"}) == {"verra": ["verra-program-guide"]}
+    assert families_in("what does the vcs program guide say?", patterns, None)["verra-program-guide"] == [
+        "verra-program-guide"]
+
+
+@pytest.mark.slow
+def test_a_question_naming_two_documents_is_embedded_once_and_sees_both(tmp_settings):
+    """One query embedding per question, and both named documents in the top-k."""
+    from assistant.retrieval import HybridSearch
+    from ingest.pipeline import ingest
+
+    ingest(tmp_settings)
+    search = HybridSearch(tmp_settings)
+    calls = []
+    real = search.embedder.embed
+    search.embedder = type("Counting", (), {"embed": lambda self, t, *a: calls.append(t) or real(t, *a)})()
+    hits = search.search("Compare test document doc-a and test document doc-b on monitoring")
+    assert len(calls) == 1 and len(calls[0]) == 1
+    assert {"doc-a", "doc-b"} <= {p.doc_id for p in hits}
