@@ -58,7 +58,7 @@ test: $(STAMP) $(BROWSER_STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider
 
 llm: $(LLM_STAMP)
-	$(PY) -m assistant.llm_setup
+	$(PY) -m assistant.llm.setup
 
 test-llm: llm
 	$(PY) -m pytest -q -p no:cacheprovider -m llm

@@ -16,11 +16,11 @@ from assistant.answering.abstain import ABSTAIN_TEXT
 from assistant.answering.answerability import load as load_model
 from assistant.answering.question import analyse
 from assistant.answering.scoring import Scorer, idf_table, missing_share, nearest, select
-from assistant.followup import rewrite_followup
+from assistant.retrieval.followup import rewrite_followup
 from assistant.models import Answer, Passage
-from assistant.quotes import cite
-from assistant.retrieval import FAMILIES
-from assistant.text import tokenize
+from assistant.answering.quotes import cite
+from assistant.retrieval.hybrid import FAMILIES
+from assistant.retrieval.text import tokenize
 from ingest.errors import CarbonQAError
 from ingest.manifest import file_sha256, load_manifest
 from ingest.settings import Settings
@@ -51,7 +51,7 @@ class AssistantPipeline:
     """Our full chain (hybrid retrieval, follow-up rewrite, extractive or LLM answerer)."""
 
     def __init__(self, settings: Settings, answerer: str = "extractive", provider: str | None = None):
-        from assistant.answer import Assistant
+        from assistant.answering.answer import Assistant
 
         self.assistant = Assistant(settings)
         self.answerer, self.provider = answerer, provider
@@ -130,7 +130,7 @@ class BM25Baseline(_ExtractiveBaseline):
 
     def __init__(self, settings: Settings):
         super().__init__(settings)
-        from assistant.lexical import LexicalIndex, bm25_cache_dir
+        from assistant.retrieval.lexical import LexicalIndex, bm25_cache_dir
         from ingest.store import Store
 
         store = Store(settings)

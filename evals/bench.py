@@ -241,7 +241,7 @@ def _timed(fn: Callable, *args) -> tuple[float, object]:
 
 def measure_queries(settings_data: dict, questions: list[str], llm_questions: int, naive: bool) -> dict:
     """Retrieval, extractive and LLM latency plus RSS, as a chat process sees them (run in a child)."""
-    from assistant.answer import Assistant
+    from assistant.answering.answer import Assistant
 
     settings = Settings(**settings_data)
     out: dict = {"rss_start_mb": _r(rss_mb(), 0)}
@@ -285,7 +285,7 @@ def measure_llm(assistant, questions: list[str]) -> dict:
         return out
     try:
         t = time.perf_counter()
-        assistant.llm("llamacpp").warm_up()
+        assistant.llm.providers("llamacpp").warm_up()
         out["llm_load_seconds"] = _r(time.perf_counter() - t)
     except (CarbonQAError, ImportError) as exc:
         out["llm_note"] = f"LLM not measured: {exc}"

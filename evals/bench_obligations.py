@@ -52,7 +52,7 @@ def bench_obligations(settings, repeats: int = 5) -> dict:
     search = None
     for q in known:
         if q.get("topic") and search is None:
-            from assistant.retrieval import HybridSearch
+            from assistant.retrieval.hybrid import HybridSearch
 
             search = HybridSearch(settings)
             search.search("warm-up", k=1)

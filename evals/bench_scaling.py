@@ -55,9 +55,9 @@ def replicate(settings: Settings, chunks: list, vectors: np.ndarray, registry: d
 
 def measure_size(settings: Settings, questions: list[str]) -> dict:
     """At one store size: BM25 build, then hybrid retrieval and each side's search latency."""
-    from assistant.lexical import LexicalIndex, bm25_cache_dir
-    from assistant.retrieval import OVERFETCH, HybridSearch
-    from assistant.text import expand_query
+    from assistant.retrieval.lexical import LexicalIndex, bm25_cache_dir
+    from assistant.retrieval.hybrid import OVERFETCH, HybridSearch
+    from assistant.retrieval.text import expand_query
     from evals.baselines import naive_embedder
     from ingest.store import Store
 
@@ -90,7 +90,7 @@ def measure_size(settings: Settings, questions: list[str]) -> dict:
         bm25.append((time.perf_counter() - t) * 1000)
         vec = search.embedder.embed([expanded])[0]
         t = time.perf_counter()
-        search._nearest(view, vec, max(OVERFETCH, s.dense_k + 10))
+        search.nearest(view, vec, max(OVERFETCH, s.dense_k + 10))
         dense.append((time.perf_counter() - t) * 1000)
         # The tutorial's query: embed with its model, Chroma top-4 with texts and metadata.
         t = time.perf_counter()

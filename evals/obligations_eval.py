@@ -127,7 +127,7 @@ def verify_quotes(rows: list[dict], pages) -> list[str]:
 def resolver_from_store(store):
     """A cross-reference resolver over the documents of an index."""
     from assistant.compliance.crossref import Resolver, section_index
-    from assistant.definitions import doc_views
+    from assistant.retrieval.views import doc_views
 
     _ids, texts, metas = store.all_chunks()
     return Resolver({d: section_index(v) for d, v in doc_views(texts, metas).items()})

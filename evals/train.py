@@ -25,7 +25,7 @@ import numpy as np
 
 from assistant.answering.answerability import Model
 from assistant.answering.features import FEATURES, Q_FEATURES, question_features
-from assistant.text import tokenize
+from assistant.retrieval.text import tokenize
 from evals.dataset import Question, file_sha256
 from evals.metrics import contains_fact
 from evals.split import split_of

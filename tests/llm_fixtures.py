@@ -12,7 +12,7 @@ import pytest
 
 from helpers_net import free_port, stop  # noqa: F401  (free_port is re-exported to tests)
 
-from assistant.llm_setup import QWEN_FILE, smollm2_path
+from assistant.llm.setup import QWEN_FILE, smollm2_path
 from assistant.models import Passage
 
 REPO = Path(__file__).resolve().parents[1]
@@ -80,7 +80,7 @@ def qwen_settings(tmp_path: Path):
 
 # Started through a wrapper so that the server gets the same AMX guard as in-process loads.
 _SERVER = (
-    "import runpy, sys; from assistant.llm import avoid_amx_fault; avoid_amx_fault(); "
+    "import runpy, sys; from assistant.llm.providers import avoid_amx_fault; avoid_amx_fault(); "
     "sys.argv = ['llama_cpp.server', *sys.argv[1:]]; runpy.run_module('llama_cpp.server', run_name='__main__')"
 )
 

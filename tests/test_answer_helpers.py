@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from assistant.answer import Assistant
+from assistant.answering.answer import Assistant
 from assistant.answering.glossary import definition_term
-from assistant.retrieval import Filters
+from assistant.retrieval.hybrid import Filters
 from ingest.manifest import DocumentEntry
 
 

@@ -13,7 +13,7 @@ from assistant.answering.features import FEATURES, Q_FEATURES, Candidate, pair_f
 from assistant.answering.question import analyse, has_value, names_attribute
 from assistant.answering.scoring import select, with_value_neighbour
 from assistant.models import Citation, Passage
-from assistant.quotes import sentences
+from assistant.answering.quotes import sentences
 
 
 def _passage(text: str, pid: str = "p1", doc: str = "doc-a", page: int = 3) -> Passage:

@@ -49,7 +49,7 @@ def app_settings(indexed_settings):
 @pytest.fixture(scope="session")
 def served(app_settings, tmp_path_factory):
     """The app on a free loopback port, in-process: (base URL, ChatService)."""
-    from assistant.app import create_app
+    from assistant.ui.app import create_app
 
     web, service = create_app(app_settings)
     # Feedback goes to a temp file: the shared index's data_dir is read-only for tests.
@@ -220,7 +220,7 @@ def test_auth_protects_ui_api_and_pdf(app_settings, served):
     """With a login configured, the API and /pdf need it; the right password opens both."""
     from gradio_client import Client
 
-    from assistant.app import create_app
+    from assistant.ui.app import create_app
 
     web, _ = create_app(app_settings, auth=[("alice", "s3cret")], service=served[1], warm=False)
     server, url = run_in_thread(web)
@@ -278,7 +278,7 @@ def test_stream_extractive_sentences_then_llm_tokens(served):
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
     from langchain_core.messages import AIMessage
 
-    from assistant.llm_answer import LLMAnswerer
+    from assistant.answering.llm_answer import LLMAnswerer
 
     service = served[1]
     steps = list(service.stream("What are the steps of the CDM additionality tool (TOOL01)?", [], [], [], [], "extractive"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from assistant import app_render as render
+from assistant.ui import render
 
 EVIL = [
     'The carbon widget registry fee is 42 dollars per widget <script>alert("xss")</script> payable on listing.',
@@ -34,7 +34,7 @@ def _pdf(path) -> None:
 @pytest.fixture(scope="module")
 def evil_service(tmp_path_factory):
     """A ChatService over an index of just the markup-laden PDF."""
-    from assistant.app import ChatService
+    from assistant.ui.app import ChatService
     from ingest.pipeline import ingest
     from ingest.settings import get_settings
 

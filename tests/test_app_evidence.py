@@ -15,7 +15,7 @@ from stub_assistant import QUOTE, SHA, StubAssistant
 @pytest.fixture
 def service(tmp_path, monkeypatch):
     """A ChatService over the stub assistant, with the system temp dir redirected into tmp_path."""
-    from assistant.app import ChatService
+    from assistant.ui.app import ChatService
 
     systmp = tmp_path / "systmp"
     systmp.mkdir()
@@ -63,7 +63,7 @@ def test_hand_made_answer_is_refused(service):
 
 
 def test_another_server_process_cannot_vouch(service, tmp_path):
-    from assistant.app import ChatService
+    from assistant.ui.app import ChatService
 
     other = ChatService(service.settings, assistant=StubAssistant())
     ans = other.ask("What is a project proponent?", [])
@@ -85,8 +85,8 @@ def test_exports_share_one_bounded_temp_dir_removed_on_cleanup(service):
 
 
 def test_comparison_files_use_the_same_bounded_dir(service):
-    from assistant.app_tools import write_comparison
-    from assistant.compare import Cell, Comparison
+    from assistant.ui.tools import write_comparison
+    from assistant.compliance.compare import Cell, Comparison
 
     cmp = Comparison("fees", ["a", "b"], ["fees"], [[Cell("a", "Fees apply.", 1), Cell("b", "", found=False)]], 0.3)
     outs = [write_comparison(cmp, service.files) for _ in range(service.files.max_entries + 3)]
@@ -101,7 +101,7 @@ def test_signed_answer_survives_the_gradio_api_and_a_forged_one_does_not(tmp_pat
     from gradio_client import Client
     from gradio_client.exceptions import AppError
 
-    from assistant.app import ChatService, create_app
+    from assistant.ui.app import ChatService, create_app
     from helpers_pdf import write_manifest
     from test_app import run_in_thread
 

@@ -13,8 +13,8 @@ from stub_assistant import QUOTE, StubAssistant
 @pytest.fixture
 def handlers(tmp_path):
     """ChatHandlers over a ChatService over the stub assistant."""
-    from assistant.app_handlers import ChatHandlers
-    from assistant.app_service import ChatService
+    from assistant.ui.handlers import ChatHandlers
+    from assistant.ui.service import ChatService
 
     service = ChatService(Settings(data_dir=tmp_path / ".carbonqa", corpus_dir=tmp_path / "corpus"),
                           assistant=StubAssistant())
@@ -23,7 +23,7 @@ def handlers(tmp_path):
 
 
 def test_respond_streams_then_hands_over_a_signed_answer(handlers):
-    from assistant.app_handlers import CHAT_OUTPUTS
+    from assistant.ui.handlers import CHAT_OUTPUTS
 
     updates = [dict(zip(CHAT_OUTPUTS, u)) for u in handlers.respond(
         "What is a  project proponent?", [], [], [], [], [], "extractive")]
@@ -45,7 +45,7 @@ def test_api_errors_are_gradio_errors(handlers):
 
 
 def test_history_accepts_strings_and_messages():
-    from assistant.app_handlers import history_list
+    from assistant.ui.handlers import history_list
 
     assert history_list('["a", "b"]') == ["a", "b"]
     assert history_list([{"role": "user", "content": "q1"}, {"role": "assistant", "content": "x"}]) == ["q1"]

@@ -26,7 +26,7 @@ def _filename(disposition: str) -> str:
 @pytest.fixture(scope="module")
 def web(tmp_path_factory):
     """The app (Gradio UI included) over a corpus of three PDFs with these names, and a stub assistant."""
-    from assistant.app import ChatService, create_app
+    from assistant.ui.app import ChatService, create_app
     from ingest.settings import Settings
 
     tmp_path = tmp_path_factory.mktemp("pdf-names")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import app_render as render
+from assistant.ui import render
 from assistant.cli.chat import is_loopback, parse_auth
 from ingest.errors import CarbonQAError
 
@@ -59,8 +59,8 @@ def test_evidence_markdown_and_feedback_row(tmp_path):
     """The pack's Markdown carries question, quote, sha256 and digest; feedback rows append as JSON lines."""
     import json
 
-    from assistant.evidence import evidence_pack, pack_markdown
-    from assistant.feedback import append_feedback
+    from assistant.ui.evidence import evidence_pack, pack_markdown
+    from assistant.ui.feedback import append_feedback
     from ingest.settings import Settings
 
     settings = Settings(data_dir=tmp_path)

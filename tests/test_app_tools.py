@@ -1,8 +1,8 @@
 """The compliance tabs through the app's API: definitions side by side, comparisons, escaping."""
 from __future__ import annotations
 
-from assistant.app_tools import comparison_html, definitions_html
-from assistant.compare import Cell, Comparison
+from assistant.ui.tools import comparison_html, definitions_html
+from assistant.compliance.compare import Cell, Comparison
 from test_app import app_settings, client, served  # noqa: F401  (session fixtures)
 
 VERRA_DEFS = "verra-vcs-program-definitions-v4.5-2024"

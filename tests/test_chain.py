@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def assistant(indexed_settings):
     """One Assistant over the shared index."""
-    from assistant.answer import Assistant
+    from assistant.answering.answer import Assistant
 
     a = Assistant(indexed_settings)
     a.warm_up()

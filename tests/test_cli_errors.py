@@ -46,7 +46,7 @@ def test_no_index_is_one_line_on_stderr_exit_2(cli, args):
 def test_openai_key_is_a_secret_never_shown(cli, monkeypatch):
     from pydantic import SecretStr
 
-    from assistant.llm import chat_model
+    from assistant.llm.providers import chat_model
     from ingest.settings import get_settings
 
     monkeypatch.setenv("CARBONQA_OPENAI_API_KEY", SECRET)
@@ -61,7 +61,7 @@ def test_openai_key_is_a_secret_never_shown(cli, monkeypatch):
 
 
 def test_pip_install_is_binary_only_no_deps_and_bounded(monkeypatch):
-    from assistant import llm_setup
+    from assistant.llm.providers import setup as llm_setup
 
     seen = {}
 

@@ -119,14 +119,14 @@ def small(tmp_path_factory):
 @pytest.fixture(scope="module")
 def small_assistant(small):
     """An Assistant over the small index."""
-    from assistant.answer import Assistant
+    from assistant.answering.answer import Assistant
 
     return Assistant(small)
 
 
 def test_definitions_table_list_means_and_acronyms(small_assistant):
     """Table rows, term-per-line lists, 'X means', 'X:' lines and (ACR) all become definitions."""
-    from assistant.definitions import DefinitionIndex, define
+    from assistant.answering.definitions import DefinitionIndex, define
 
     idx = DefinitionIndex.build(small_assistant.search)
     cache = list((small_assistant.settings.data_dir / "definitions").glob("*.json"))
@@ -151,7 +151,7 @@ def test_definitions_table_list_means_and_acronyms(small_assistant):
 
 def test_unknown_term_gives_nearest(small_assistant):
     """An unknown term says so and offers the nearest known terms."""
-    from assistant.definitions import DefinitionIndex, define
+    from assistant.answering.definitions import DefinitionIndex, define
 
     res = define(DefinitionIndex.build(small_assistant.search), "validaton")
     assert res["definitions"] == [] and "validation" in res["nearest"]
@@ -159,7 +159,7 @@ def test_unknown_term_gives_nearest(small_assistant):
 
 def test_compare_aligns_quotes_and_states_gaps(small_assistant):
     """Each cell is a verbatim quote from its document, or the explicit gap text."""
-    from assistant.compare import NOT_FOUND, compare, to_csv, to_markdown
+    from assistant.compliance.compare import NOT_FOUND, compare, to_csv, to_markdown
 
     cmp = compare(small_assistant, "host country authorisation and corresponding adjustments",
                   ["gamma-rules", "delta-rules"])
@@ -178,7 +178,7 @@ def test_compare_aligns_quotes_and_states_gaps(small_assistant):
 def test_in_force_and_labels(small):
     """v2 supersedes v1 from its date on; citations of v1 are labelled."""
     from assistant.models import Citation
-    from assistant.versions import in_force, label_citations, latest
+    from assistant.retrieval.versions import in_force, label_citations, latest
     from ingest.manifest import load_manifest
 
     entries = load_manifest(small.manifest_path)
@@ -192,7 +192,7 @@ def test_in_force_and_labels(small):
 
 def test_diff_sections(small):
     """The diff finds the changed, added and removed provisions by section path."""
-    from assistant.versions import changed_sentences, diff_documents
+    from assistant.compliance.diff import changed_sentences, diff_documents
     from ingest.store import Store
 
     changes = {(c.kind, c.section.split(" > ")[-1].split()[-1]): c for c in diff_documents(Store(small), "cook-v1", "cook-v2")}
@@ -249,8 +249,8 @@ VERRA_GUIDE = "verra-vcs-program-guide-v4.4-2023"
 @pytest.mark.slow
 def test_real_validation_differs(request):
     """CDM and Verra define 'validation' differently, and `define` says so."""
-    from assistant.definitions import DefinitionIndex, define
-    from assistant.retrieval import HybridSearch
+    from assistant.answering.definitions import DefinitionIndex, define
+    from assistant.retrieval.hybrid import HybridSearch
 
     settings = _real(request, [CDM_GLOSSARY, VERRA_DEFS])
     res = define(DefinitionIndex.build(HybridSearch(settings)), "validation", [CDM_GLOSSARY, VERRA_DEFS])
@@ -264,8 +264,8 @@ def test_real_validation_differs(request):
 @pytest.mark.slow
 def test_real_compare_has_gap(request):
     """The grid emission factor tool answers; the VCS Program Guide has no corresponding provision."""
-    from assistant.answer import Assistant
-    from assistant.compare import compare
+    from assistant.answering.answer import Assistant
+    from assistant.compliance.compare import compare
 
     settings = _real(request, [TOOL07, VERRA_GUIDE])
     cmp = compare(Assistant(settings), "grid emission factor", [TOOL07, VERRA_GUIDE], rows=2)

@@ -15,7 +15,7 @@ SEPARATORS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 @pytest.fixture
 def service(tmp_path):
     """A ChatService over the stub assistant."""
-    from assistant.app import ChatService
+    from assistant.ui.app import ChatService
 
     svc = ChatService(Settings(data_dir=tmp_path / ".carbonqa", corpus_dir=tmp_path / "corpus"),
                       assistant=StubAssistant())
@@ -30,7 +30,7 @@ def _rows(path) -> list[dict]:
 
 
 def test_every_field_is_capped(service):
-    from assistant.feedback import FIELD_CAPS
+    from assistant.ui.feedback import FIELD_CAPS
 
     ans = service.ask("What is a project proponent? " + "q" * 50_000, [])
     ans["answer"] = "a" * 100_000  # not signable any more: cap what the server itself issued instead

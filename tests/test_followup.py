@@ -1,9 +1,9 @@
-"""Follow-up questions become standalone queries before retrieval (assistant/followup.py)."""
+"""Follow-up questions become standalone queries before retrieval (assistant/retrieval/followup.py)."""
 from __future__ import annotations
 
 import pytest
 
-from assistant.followup import key_terms, looks_like_followup, rewrite_followup
+from assistant.retrieval.followup import key_terms, looks_like_followup, rewrite_followup
 
 FAMILIES = {"verra": ["verra", "vcs"], "gold-standard": ["gold standard"], "cdm": ["cdm"]}
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.grounding import ground, markers, numbers, split_answer
+from assistant.answering.grounding import ground, markers, numbers, split_answer
 from llm_fixtures import passage, policy_passages
 
 

@@ -7,9 +7,9 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from assistant.llm import chat_model
-from assistant.llm_answer import SENTINEL, SYSTEM, LLMAnswerer, LLMUnavailable, build_messages, fit_passages
-from assistant.llm_setup import QWEN_FILE
+from assistant.llm.providers import chat_model
+from assistant.answering.llm_answer import SENTINEL, SYSTEM, LLMAnswerer, LLMUnavailable, build_messages, fit_passages
+from assistant.llm.setup import QWEN_FILE
 from ingest.errors import CarbonQAError
 from ingest.settings import Settings
 from llm_fixtures import INJECTION, free_port, passage, policy_passages
@@ -181,7 +181,7 @@ def test_missing_llama_cpp_is_one_line_naming_make_llm(monkeypatch):
     """Without `make llm` (no llama-cpp-python) the local LLM says how to install it, in one line."""
     import sys
 
-    from assistant import llm
+    from assistant.llm.providers import providers as llm
 
     monkeypatch.setitem(sys.modules, "llama_cpp", None)  # makes `import llama_cpp` raise ImportError
     with pytest.raises(LLMUnavailable, match="run `make llm`") as exc:

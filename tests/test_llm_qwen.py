@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.llm_answer import LLMAnswerer
+from assistant.answering.llm_answer import LLMAnswerer
 from llm_fixtures import INJECTION, passage, policy_passages, qwen_settings  # noqa: F401
 
 pytestmark = pytest.mark.llm

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.grounding import markers, split_answer
-from assistant.llm import chat_model
-from assistant.llm_answer import LLMAnswerer
+from assistant.answering.grounding import markers, split_answer
+from assistant.llm.providers import chat_model
+from assistant.answering.llm_answer import LLMAnswerer
 from llm_fixtures import INJECTION, llama_server, passage, policy_passages, smol_path, smol_settings  # noqa: F401
 
 # Real llama.cpp generation: run by `make test-llm` (after `make llm`), not by `make test`.

@@ -11,7 +11,7 @@ from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict
 
-from assistant.llm_answer import LLMAnswerer, LLMUnavailable
+from assistant.answering.llm_answer import LLMAnswerer, LLMUnavailable
 from ingest.settings import Settings
 from llm_fixtures import free_port, policy_passages
 from small_index import V2, small_env, small_index  # noqa: F401  (fixtures)
@@ -75,14 +75,14 @@ def test_slow_but_steady_stream_is_not_a_timeout(tmp_path):
 
 
 def _assistant(settings: Settings, **update):
-    from assistant.answer import Assistant
+    from assistant.answering.answer import Assistant
 
     return Assistant(settings.model_copy(update=update))
 
 
 def _stall(monkeypatch, release) -> None:
     """Every LLM the answerer builds stalls before its first token."""
-    import assistant.llm_answer as llm_answer
+    import assistant.answering.llm_answer as llm_answer
 
     monkeypatch.setattr(llm_answer, "chat_model", lambda *a, **k: StallingChat(release=release))
 

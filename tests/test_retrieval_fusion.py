@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.fusion import aliases, families_in, merge, name_patterns, quota, rrf
+from assistant.retrieval.fusion import aliases, families_in, merge, name_patterns, quota, rrf
 from assistant.models import Passage
 
 
@@ -74,7 +74,7 @@ def test_names_match_whole_words_per_family_and_respect_filters():
 @pytest.mark.slow
 def test_a_question_naming_two_documents_is_embedded_once_and_sees_both(tmp_settings):
     """One query embedding per question, and both named documents in the top-k."""
-    from assistant.retrieval import HybridSearch
+    from assistant.retrieval.hybrid import HybridSearch
     from ingest.pipeline import ingest
 
     ingest(tmp_settings)

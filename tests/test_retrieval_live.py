@@ -8,7 +8,7 @@ from ingest.store import Store
 
 def _search(settings):
     """A fresh HybridSearch over the settings' index."""
-    from assistant.retrieval import HybridSearch
+    from assistant.retrieval.hybrid import HybridSearch
 
     return HybridSearch(settings)
 
@@ -71,7 +71,7 @@ def test_reverted_document_reads_bm25_rows_by_id(tmp_settings):
 
 def test_lexical_cache_is_reused_only_for_the_same_ids(tmp_path):
     """The same chunks in another order load the cache and rank alike; other chunks rebuild it."""
-    from assistant.lexical import LexicalIndex, bm25_cache_dir
+    from assistant.retrieval.lexical import LexicalIndex, bm25_cache_dir
 
     ids = ["c1", "c2", "c3"]
     texts = ["buffer pool credits", "crediting period renewal", "validation body accreditation"]

@@ -1,9 +1,9 @@
-"""Tokens for BM25 and the acronym table that expands queries (assistant/text.py)."""
+"""Tokens for BM25 and the acronym table that expands queries (assistant/retrieval/text.py)."""
 from __future__ import annotations
 
 import pytest
 
-from assistant.text import content_words, expand_query, learn_acronyms, token_containment, token_overlap, tokenize
+from assistant.retrieval.text import content_words, expand_query, learn_acronyms, token_containment, token_overlap, tokenize
 
 
 @pytest.mark.parametrize("text, expected", [

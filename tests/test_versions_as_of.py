@@ -16,7 +16,7 @@ def _entries(*rows: dict) -> list[DocumentEntry]:
 
 
 def test_in_force_follows_dates_and_supersession():
-    from assistant.versions import in_force
+    from assistant.retrieval.versions import in_force
 
     entries = _entries(
         manifest_entry("std-v1", "a.pdf", date="2019-01-01"),
@@ -34,7 +34,7 @@ def test_in_force_follows_dates_and_supersession():
 
 
 def test_undated_successor_supersedes_at_once():
-    from assistant.versions import in_force
+    from assistant.retrieval.versions import in_force
 
     entries = _entries(manifest_entry("old", "a.pdf", date="2019-01-01"),
                        manifest_entry("new", "b.pdf", date=None, supersedes=["old"]))
@@ -63,7 +63,7 @@ def test_ask_as_of_rejects_a_bad_date(small_env, cli):
 
 def test_labels_name_the_version_in_force_on_the_date():
     from assistant.models import Citation
-    from assistant.versions import label_citations
+    from assistant.retrieval.versions import label_citations
 
     entries = _entries(
         manifest_entry("std-v1", "a.pdf", date="2019-01-01"),

@@ -13,7 +13,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 
 def build_chain(assistant) -> Runnable:
-    """The chain over a loaded `assistant.answer.Assistant`."""
+    """The chain over a loaded `assistant.answering.answer.Assistant`."""
     return (
         RunnableLambda(assistant.prepare, name="prepare")
         | RunnableLambda(assistant.retrieve_and_score, name="retrieve_and_score")

@@ -10,7 +10,7 @@ import json
 from dataclasses import replace
 
 from assistant.models import Passage
-from assistant.quotes import Sentence, sentences
+from assistant.answering.quotes import Sentence, sentences
 
 
 def _window(sent: Sentence, before: int, after: int) -> tuple[int, int]:

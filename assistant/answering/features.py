@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.answering.question import Asked, has_value, names_attribute
-from assistant.quotes import Sentence
-from assistant.text import tokenize
+from assistant.answering.quotes import Sentence
+from assistant.retrieval.text import tokenize
 
 FEATURES = (
     "dense", "dense_gap", "lexical", "lexical_gap", "subject", "rare", "bigram", "context",

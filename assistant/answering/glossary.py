@@ -1,6 +1,6 @@
 """Glossary answers: a 'what is X' question meets the instruments' own definitions of X.
 
-Definitions come from `assistant.definitions` (built from the index, cached per index version);
+Definitions come from `assistant.answering.definitions` (built from the index, cached per index version);
 an entry is offered as evidence only where its text stands verbatim on the page it cites.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 import re
 
 from assistant.models import Passage
-from assistant.retrieval import FAMILIES
+from assistant.retrieval.hybrid import FAMILIES
 from ingest.clean import normalise_ws
 
 _DEFINE = re.compile(
@@ -54,7 +54,8 @@ class Glossary:
 
     def _cache(self):
         """(version, DefinitionIndex, whitespace-normalised page texts) for the current index."""
-        from assistant.definitions import DefinitionIndex, doc_views
+        from assistant.answering.definitions import DefinitionIndex
+        from assistant.retrieval.views import doc_views
 
         version = self.search.store.index_version()
         if self._definitions is None or self._definitions[0] != version:

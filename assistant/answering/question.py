@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from assistant.text import content_words, tokenize
+from assistant.retrieval.text import content_words, tokenize
 
 # attribute -> (question cue, words that name the attribute in a sentence, value the answer needs)
 # Values: amount (a number with a unit or currency), number, percent, date, duration, actor.

@@ -14,8 +14,8 @@ from assistant.answering.answerability import Model, sigmoid
 from assistant.answering.features import Candidate, pair_features, question_features
 from assistant.answering.question import Asked, has_value
 from assistant.models import Citation, Passage
-from assistant.quotes import Sentence, cite, sentences
-from assistant.text import content_words, token_overlap, tokenize
+from assistant.answering.quotes import Sentence, cite, sentences
+from assistant.retrieval.text import content_words, token_overlap, tokenize
 
 CACHE_SIZE = 20000
 

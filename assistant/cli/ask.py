@@ -54,8 +54,8 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the answer object as JSON."),
     ) -> None:
         """Answer a question from the indexed corpus, with verbatim cited quotes."""
-        from assistant.answer import Assistant
-        from assistant.retrieval import Filters
+        from assistant.answering.answer import Assistant
+        from assistant.retrieval.hybrid import Filters
 
         settings = load_settings()
         need_index(settings)

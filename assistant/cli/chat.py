@@ -53,7 +53,7 @@ def register(app: typer.Typer) -> None:
             err_console.print(f"[yellow]warning:[/yellow] listening on {host} without a login: anyone who can "
                               "reach this machine can use the assistant and read the corpus; "
                               "add --auth user:password", highlight=False)
-        from assistant.app import create_app
+        from assistant.ui.app import create_app
 
         err_console.print("loading the index and models…", highlight=False)
         web, service = create_app(settings, auth=logins or None)

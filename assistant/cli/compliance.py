@@ -47,7 +47,7 @@ def print_comparison(cmp) -> None:
 
 def print_diff(changes, old_id: str, new_id: str, limit: int) -> None:
     """Changed, added and removed provisions by section path, with quotes."""
-    from assistant.versions import changed_sentences
+    from assistant.compliance.diff import changed_sentences
 
     console.print(f"[bold]{escape(old_id)} → {escape(new_id)}[/bold]: "
                   + ", ".join(f"{sum(c.kind == k for c in changes)} {k}" for k in ("changed", "added", "removed")))
@@ -75,8 +75,8 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
         """Every instrument's definition of a term, side by side, flagged when they differ."""
-        from assistant.definitions import DefinitionIndex, define as run_define
-        from assistant.retrieval import HybridSearch
+        from assistant.answering.definitions import DefinitionIndex, define as run_define
+        from assistant.retrieval.hybrid import HybridSearch
 
         settings = load_settings()
         t = time.perf_counter()
@@ -99,8 +99,8 @@ def register(app: typer.Typer) -> None:
         rows: int = typer.Option(3, "--rows", min=1, max=5, help="Ranked rows when the topic has one aspect."),
     ) -> None:
         """How each document treats a topic: verbatim quotes aligned by aspect, gaps stated."""
-        from assistant.answer import Assistant
-        from assistant.compare import compare as run_compare, to_csv, to_markdown
+        from assistant.answering.answer import Assistant
+        from assistant.compliance.compare import compare as run_compare, to_csv, to_markdown
 
         settings = load_settings()
         if len(doc) < 2:
@@ -130,7 +130,7 @@ def register(app: typer.Typer) -> None:
         obligations: bool = typer.Option(False, "--obligations", help="Obligations added, removed and changed."),
     ) -> None:
         """Provisions changed, added or removed between two ingested versions, by section."""
-        from assistant.versions import diff_documents
+        from assistant.compliance.diff import diff_documents
         from ingest.store import Store
 
         settings = load_settings()
@@ -149,6 +149,6 @@ def register(app: typer.Typer) -> None:
 
 def _filters(doc_ids: list[str]):
     """Filters for a list of document ids (validates them against the index)."""
-    from assistant.retrieval import Filters
+    from assistant.retrieval.hybrid import Filters
 
     return Filters(doc_ids=list(doc_ids))

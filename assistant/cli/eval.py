@@ -94,7 +94,7 @@ def register(app: typer.Typer) -> None:
         """Train the answerability model on the dev split and print its cross-validated figures."""
         import json
 
-        from assistant.answer import Assistant
+        from assistant.answering.answer import Assistant
         from assistant.answering.answerability import ARTIFACT
         from evals import train as T
         from evals.dataset import load_questions

@@ -79,7 +79,7 @@ def run_obligations(settings, doc, actor, modality, topic, as_of, rebuild=False)
         allowed = in_force_ids(reg, entries, parse_date(as_of))
     search = None
     if topic:
-        from assistant.retrieval import HybridSearch
+        from assistant.retrieval.hybrid import HybridSearch
 
         search = HybridSearch(settings)
     q = ObligationQuery(doc_ids=list(doc), actor=actor, modality=modality, topic=topic, in_force=allowed)

@@ -10,9 +10,9 @@ from dataclasses import asdict, dataclass, field
 from assistant.compliance.actors import family_of
 from assistant.compliance.crossref import Resolver, section_index
 from assistant.compliance.normative import Normative, parse_sentence
-from assistant.definitions import doc_views
+from assistant.retrieval.views import doc_views
 from assistant.models import Citation, Passage
-from assistant.quotes import Sentence, sentences
+from assistant.answering.quotes import Sentence, sentences
 from ingest.clean import normalise_ws
 
 PARSER_VERSION = "4"  # bump when the rules change: cached registers are then rebuilt
@@ -191,6 +191,7 @@ class ObligationRegister:
         self.documents = documents
         self.version = version
         self.build_seconds = build_seconds
+        self.lexicon: tuple[list[set[str]], dict[str, float]] | None = None  # (tokens per row, idf), on first query
 
     @staticmethod
     def cache_path(settings, version: str):

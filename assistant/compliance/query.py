@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from assistant.compliance.actors import canonical_query_actor
 from assistant.compliance.obligations import Obligation, ObligationRegister
-from assistant.text import tokenize
+from assistant.retrieval.text import tokenize
 from ingest.errors import CarbonQAError
 
 TOPIC_MIN = 0.25  # share of the topic's IDF mass an obligation must contain to count as a lexical hit
@@ -73,32 +73,29 @@ def validate(reg: ObligationRegister, q: ObligationQuery) -> str | None:
     return actor
 
 
-def _idf(reg: ObligationRegister) -> dict[str, float]:
-    """Inverse document frequency of tokens over the register (cached on the register object)."""
-    cached = getattr(reg, "_idf", None)
-    if cached is None:
+def lexicon(reg: ObligationRegister) -> tuple[list[set[str]], dict[str, float]]:
+    """Tokens per obligation and their inverse document frequency (cached on the register object)."""
+    if reg.lexicon is None:
         toks = [set(tokenize(o.text() + " " + o.section)) for o in reg.obligations]
-        reg._tokens = toks
         df: dict[str, int] = {}
         for ts in toks:
             for t in ts:
                 df[t] = df.get(t, 0) + 1
         n = max(1, len(toks))
-        cached = {t: math.log(1 + n / c) for t, c in df.items()}
-        reg._idf = cached
-    return cached
+        reg.lexicon = (toks, {t: math.log(1 + n / c) for t, c in df.items()})
+    return reg.lexicon
 
 
 def lexical_scores(reg: ObligationRegister, text: str, rows: list[int]) -> dict[int, float]:
     """IDF-weighted token overlap of `text` with each obligation row (row index into reg.obligations)."""
-    idf = _idf(reg)
+    tokens, idf = lexicon(reg)
     q = {t for t in tokenize(text) if t in idf}
     if not q:
         return {}
     norm = sum(idf[t] for t in q)
     out = {}
     for i in rows:
-        hit = q & reg._tokens[i]
+        hit = q & tokens[i]
         if hit:
             out[i] = sum(idf[t] for t in hit) / norm
     return out
@@ -129,7 +126,7 @@ def _hybrid(reg: ObligationRegister, topic: str, rows: list[int], doc_ids: list[
     for rank, i in enumerate(sorted(lex, key=lambda i: -lex[i]), 1):
         fused[i] = 1.0 / (60 + rank)
     if search is not None:
-        from assistant.retrieval import Filters
+        from assistant.retrieval.hybrid import Filters
 
         passages = search.search(topic, Filters(doc_ids=list(doc_ids)) if doc_ids else None, k=40)
         prank = {p.id: r for r, p in enumerate(passages, 1)}
@@ -142,7 +139,7 @@ def _hybrid(reg: ObligationRegister, topic: str, rows: list[int], doc_ids: list[
 
 def in_force_ids(reg: ObligationRegister, entries: list, as_of) -> set[str]:
     """Register documents in force on `as_of`; documents outside the manifest (ad hoc) always count."""
-    from assistant.versions import in_force
+    from assistant.retrieval.versions import in_force
 
     known = {e.id for e in entries}
     force = in_force(entries, as_of)

@@ -1,6 +1,6 @@
 """The chat UI: a Gradio Blocks app mounted in FastAPI, with a /pdf route for the cited pages.
 
-One `ChatService` (assistant/app_service.py) serves every browser session and API client;
+One `ChatService` (assistant/ui/service.py) serves every browser session and API client;
 Gradio's queue bounds how many questions run at once, which matters on a 2-core machine.
 """
 from __future__ import annotations
@@ -8,11 +8,11 @@ from __future__ import annotations
 import gradio as gr
 from fastapi import FastAPI, Request
 
-from assistant import app_render as render
-from assistant import app_tools
-from assistant.app_files import add_pdf_route
-from assistant.app_handlers import CHAT_OUTPUTS, ChatHandlers
-from assistant.app_service import ChatService
+from assistant.ui import render
+from assistant.ui import tools as app_tools
+from assistant.ui.files import add_pdf_route
+from assistant.ui.handlers import CHAT_OUTPUTS, ChatHandlers
+from assistant.ui.service import ChatService
 from ingest.settings import Settings
 from ingest.status import corpus_rows
 

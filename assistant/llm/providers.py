@@ -14,7 +14,7 @@ from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict
 
-from assistant.llm_setup import KNOWN_SHA256, verify
+from assistant.llm.setup import KNOWN_SHA256, verify
 from ingest.errors import CarbonQAError
 from ingest.settings import Settings
 

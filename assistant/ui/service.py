@@ -12,11 +12,11 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from assistant.answer import Assistant
-from assistant.app_files import AppFiles
-from assistant.evidence import AnswerSigner, evidence_pack, load_answer, write_pack
-from assistant.feedback import append_feedback, check_verdict
-from assistant.retrieval import Filters
+from assistant.answering.answer import Assistant
+from assistant.ui.files import AppFiles
+from assistant.ui.evidence import AnswerSigner, evidence_pack, load_answer, write_pack
+from assistant.ui.feedback import append_feedback, check_verdict
+from assistant.retrieval.hybrid import Filters
 from ingest.errors import CarbonQAError
 from ingest.manifest import TEXT_SUFFIXES, DocumentEntry, load_manifest
 from ingest.settings import Settings

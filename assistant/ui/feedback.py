@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.evidence import now_iso
+from assistant.ui.evidence import now_iso
 from ingest.jsonl import append_jsonl
 from ingest.settings import Settings
 

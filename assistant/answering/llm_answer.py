@@ -10,8 +10,8 @@ from typing import Callable
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from assistant.grounding import ground
-from assistant.llm import (
+from assistant.answering.grounding import ground
+from assistant.llm.providers import (
     LlamaCppChat, LLMUnavailable, chat_model, load_llama, location, stream_with_deadline, unavailable,
 )
 from assistant.models import Citation, Passage

@@ -7,7 +7,7 @@ import threading
 
 import gradio as gr
 
-from assistant.app_render import pdf_href
+from assistant.ui.render import pdf_href
 from assistant.compliance.obligations import ObligationRegister
 from assistant.compliance.query import MODALITIES, ObligationQuery, in_force_ids, query
 from ingest.errors import CarbonQAError
@@ -21,14 +21,17 @@ def _md(text: str) -> str:
     return html.escape(str(text or "")).replace("|", "\\|").replace("*", "\\*").replace("_", "\\_").replace("[", "\\[")
 
 
+_REGISTERS: dict[int, ObligationRegister] = {}  # per chat service (one per process in practice)
+
+
 def register_for(service) -> ObligationRegister:
     """The service's register, rebuilt when the index version changes (after a re-ingest)."""
     store = service.assistant.search.store
     with _lock:
-        reg = getattr(service, "_obligations", None)
+        reg = _REGISTERS.get(id(service))
         if reg is None or reg.version != store.index_version():
             reg = ObligationRegister.build(store, service.settings)
-            service._obligations = reg
+            _REGISTERS[id(service)] = reg
     return reg
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.text import learn_acronyms, tokenize
+from assistant.retrieval.text import learn_acronyms, tokenize
 
 
 def ids_digest(ids: list[str]) -> str:

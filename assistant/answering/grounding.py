@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from assistant.models import Citation, Passage
-from assistant.quotes import Sentence, cite, sentences
-from assistant.text import token_containment, tokenize
+from assistant.answering.quotes import Sentence, cite, sentences
+from assistant.retrieval.text import token_containment, tokenize
 
 _MARK = re.compile(r"\[\s*(?:passages?\s*)?(\d+(?:\s*(?:[,;]|and|[-–])\s*(?:passages?\s*)?\d+)*)\s*\]", re.I)
 _ABBREV = {"e.g", "i.e", "etc", "no", "nos", "para", "art", "fig", "vol", "p", "pp", "cf", "vs", "approx", "incl", "sec", "ch"}

@@ -7,8 +7,8 @@ import re
 import time
 from dataclasses import asdict, dataclass, field
 
-from assistant.retrieval import Filters
-from assistant.text import token_overlap
+from assistant.retrieval.hybrid import Filters
+from assistant.retrieval.text import token_overlap
 
 NOT_FOUND = "no corresponding provision found"
 RANK_LABELS = ["best provision", "next provision", "third provision", "fourth provision", "fifth provision"]

@@ -1,4 +1,4 @@
-"""The chat UI's event and API handlers, apart from the Blocks layout that wires them (assistant/app.py)."""
+"""The chat UI's event and API handlers, apart from the Blocks layout that wires them (assistant/ui/app.py)."""
 from __future__ import annotations
 
 import json
@@ -6,8 +6,8 @@ import logging
 
 import gradio as gr
 
-from assistant import app_render as render
-from assistant.app_service import ChatService
+from assistant.ui import render
+from assistant.ui.service import ChatService
 from ingest.errors import CarbonQAError
 from ingest.status import corpus_rows
 

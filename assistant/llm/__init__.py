@@ -1,0 +1,1 @@
+"""LLM providers: local GGUF via llama.cpp, OpenAI-compatible servers, Ollama; model setup."""

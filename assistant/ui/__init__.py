@@ -1,0 +1,1 @@
+"""The Gradio chat: server and /pdf, blocks, rendering, tabs, evidence packs, feedback."""
