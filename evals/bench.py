@@ -42,6 +42,7 @@ TARGETS = {
     "retrieval_p95_ms_largest": ("<=", 250.0, "retrieval p95 ≤ 250 ms at the largest factor (16×)"),
     "extractive_p95_ms": ("<=", 150.0, "extractive answer p95 ≤ 150 ms"),
     "llm_ttft_seconds": ("<=", 6.0, "local LLM time to first token ≤ 6 s"),
+    "llm_ttft_evidence_over_chunks": ("<=", 0.34, "compressed-evidence TTFT ≤ 1/3 of the 5-chunk prompt's"),
 }
 Log = Callable[[str], None]
 
@@ -285,7 +286,7 @@ def measure_llm(assistant, questions: list[str]) -> dict:
         return out
     try:
         t = time.perf_counter()
-        assistant.llm.providers("llamacpp").warm_up()
+        assistant.llm("llamacpp").warm_up()
         out["llm_load_seconds"] = _r(time.perf_counter() - t)
     except (CarbonQAError, ImportError) as exc:
         out["llm_note"] = f"LLM not measured: {exc}"
@@ -306,7 +307,38 @@ def measure_llm(assistant, questions: list[str]) -> dict:
         llm_note=f"median of {len(ttft)} answers after a warm-up; TTFT counted from ask(), total over "
                  f"{len(total)} completed" + (f"; {len(errors)} failed: {errors[0]}" if errors else ""),
     )
+    out.update(measure_llm_prompts(assistant, questions))
     return out
+
+
+def measure_llm_prompts(assistant, questions: list[str]) -> dict:
+    """Time to first token for the same questions with the old prompt (5 whole chunks) and the compressed
+    evidence (best sentences with neighbours), alternating so both see the same cache and load."""
+    from assistant.answering.compress import evidence_passages
+
+    llm = assistant.llm("llamacpp")
+    old, new, old_chars, new_chars = [], [], [], []
+    for q in questions:
+        ev = assistant.gather(q)
+        for passages, times, chars in ((ev.passages[:5], old, old_chars),
+                                       (evidence_passages(ev.scored, k=assistant.settings.llm_evidence_sentences),
+                                        new, new_chars)):
+            first: list[float] = []
+            t = time.perf_counter()
+            try:
+                llm.answer(ev.standalone, passages, on_token=lambda _p: first or first.append(time.perf_counter()))
+            except CarbonQAError:
+                pass
+            times.append((first[0] if first else time.perf_counter()) - t)
+            chars.append(sum(len(p.text) for p in passages))
+    if not old:
+        return {}
+    return {
+        "llm_ttft_chunks_prompt_seconds": _r(float(np.median(old))),
+        "llm_ttft_evidence_prompt_seconds": _r(float(np.median(new))),
+        "llm_ttft_evidence_over_chunks": _r(float(np.median(new)) / float(np.median(old)), 3),
+        "llm_evidence_chars_median": int(np.median(new_chars)), "llm_chunks_chars_median": int(np.median(old_chars)),
+    }
 
 
 def _llm_answer(assistant, question: str, errors: list[str]) -> tuple[float | None, float | None]:

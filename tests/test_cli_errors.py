@@ -61,7 +61,7 @@ def test_openai_key_is_a_secret_never_shown(cli, monkeypatch):
 
 
 def test_pip_install_is_binary_only_no_deps_and_bounded(monkeypatch):
-    from assistant.llm.providers import setup as llm_setup
+    from assistant.llm import setup as llm_setup
 
     seen = {}
 

@@ -181,7 +181,7 @@ def test_missing_llama_cpp_is_one_line_naming_make_llm(monkeypatch):
     """Without `make llm` (no llama-cpp-python) the local LLM says how to install it, in one line."""
     import sys
 
-    from assistant.llm.providers import providers as llm
+    from assistant.llm import providers as llm
 
     monkeypatch.setitem(sys.modules, "llama_cpp", None)  # makes `import llama_cpp` raise ImportError
     with pytest.raises(LLMUnavailable, match="run `make llm`") as exc:

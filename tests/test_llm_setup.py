@@ -5,7 +5,7 @@ import hashlib
 
 import pytest
 
-from assistant.llm.providers import setup as llm_setup
+from assistant.llm import setup as llm_setup
 from ingest.errors import CarbonQAError
 
 

@@ -65,6 +65,10 @@ def summary_rows(res: dict) -> list[tuple[str, str, str, str]]:
         ("local LLM TTFT · total (s, median)",
          f"{_f(res.get('llm_ttft_seconds'), 2)} · {_f(res.get('llm_total_seconds'), 2)}",
          _target(res, "llm_ttft_seconds"), _met(res, "llm_ttft_seconds")),
+        ("LLM TTFT: 5 chunks · compressed evidence (s) · ratio",
+         f"{_f(res.get('llm_ttft_chunks_prompt_seconds'), 2)} · {_f(res.get('llm_ttft_evidence_prompt_seconds'), 2)}"
+         f" · {_f(res.get('llm_ttft_evidence_over_chunks'), 3)}",
+         _target(res, "llm_ttft_evidence_over_chunks"), _met(res, "llm_ttft_evidence_over_chunks")),
         ("RSS after answering (MB)", _f(res["rss_after_answering_mb"], 0), "", ""),
         ("ingest CPU time (s, all threads)", _f(res.get("ingest_cpu_seconds")), "", ""),
         ("whole bench: wall · CPU (s)", f"{_f(res.get('bench_wall_seconds'))} · {_f(res.get('bench_cpu_seconds'))}",

@@ -78,7 +78,7 @@ def add_tabs(service) -> None:
         try:
             if not term or not term.strip():
                 return "<p>Type a term, e.g. validation or VVB.</p>"
-            return definitions_html(define(assistant.answering.definitions(), term.strip(), docs or None))
+            return definitions_html(define(assistant.definitions(), term.strip(), docs or None))
         except CarbonQAError as exc:
             return f"<p class='error'>{_e(exc)}</p>"
 
