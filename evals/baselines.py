@@ -105,7 +105,8 @@ class _ExtractiveBaseline:
                                           missing, set())
         s = self.settings
         threshold = model.threshold if s.abstain_threshold is None else s.abstain_threshold
-        if support < threshold or not passages:
+        best_p = scored[0][0] if scored else 0.0
+        if support < threshold or best_p < model.min_sentence_p or not passages:
             cits = nearest(scored)
             near = " ".join(f"[{c.n}]" for c in cits)
             text, abstained = f"{ABSTAIN_TEXT} " + (f"Nearest passages: {near}." if cits else ""), True

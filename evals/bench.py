@@ -26,7 +26,7 @@ from ingest.errors import CarbonQAError
 from ingest.settings import Settings
 
 SCHEMA = 1
-QUESTIONS_FILE = Path(__file__).resolve().parent / "questions" / "full.jsonl"
+QUESTIONS_FILE = Path(__file__).resolve().parent / "questions" / "dev.jsonl"
 WARM_QUESTION = "What is a crediting period?"  # answered once before timing: first-call effects are not latency
 # name -> (comparison, limit, label); a missing value (e.g. no local LLM) is "not measured", not a failure.
 TARGETS = {

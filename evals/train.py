@@ -34,6 +34,14 @@ from ingest.errors import CarbonQAError
 TABLE = Path(__file__).parent / "answerability" / "dev_features.csv.gz"
 FOLDS = 5
 C = 1.0
+# A question whose best sentence is less than 5 % likely to state the answer abstains whatever the
+# question model says: such a sentence is not an answer, and off-corpus questions land there.
+MIN_SENTENCE_P = 0.05
+
+
+def logit(p: float) -> float:
+    """Inverse of the logistic function."""
+    return float(np.log(p / (1.0 - p)))
 
 
 @dataclass
@@ -165,12 +173,20 @@ def out_of_fold_logits(t: Table, folds: int = FOLDS) -> np.ndarray:
     return out
 
 
-def choose_threshold(p_answerable: np.ndarray, answerable: np.ndarray, max_false_abstain: float) -> float:
-    """The highest threshold whose false-abstain rate on answerable questions stays within the bound."""
-    probs = np.sort(p_answerable[answerable])
-    k = int(np.floor(max_false_abstain * len(probs)))  # at most k answerable questions may fall below
-    if len(probs) == 0:
+def choose_threshold(p_answerable: np.ndarray, answerable: np.ndarray, max_false_abstain: float,
+                     forced: np.ndarray | None = None) -> float:
+    """The highest threshold whose false-abstain rate on answerable questions stays within the bound.
+
+    `forced` marks questions that abstain anyway (the best-sentence floor): they use up the budget first.
+    """
+    forced = np.zeros(len(answerable), bool) if forced is None else forced
+    n = int(answerable.sum())
+    k = int(np.floor(max_false_abstain * n)) - int((forced & answerable).sum())
+    probs = np.sort(p_answerable[answerable & ~forced])
+    if n == 0 or len(probs) == 0:
         return 0.5
+    if k < 0:
+        return 0.0
     return float(probs[k]) - 1e-6 if k < len(probs) else float(probs[-1])
 
 
@@ -192,21 +208,24 @@ def fit(t: Table, *, max_false_abstain: float = 0.04, source: dict | None = None
     for tr, te in StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=0).split(qx, qy):
         c, b0 = _fit_question(qx[tr], qy[tr])
         q_oof[te] = 1.0 / (1.0 + np.exp(-(qx[te] @ c + b0)))
-    threshold = choose_threshold(q_oof, qy, max_false_abstain)
+    forced = qx[:, 0] < logit(MIN_SENTENCE_P)
+    threshold = choose_threshold(q_oof, qy, max_false_abstain, forced)
     una = ~qy
+    abstain = forced | (q_oof < threshold)
     report = {
         "questions": len(ids), "answerable": int(qy.sum()), "unanswerable": int(una.sum()),
         "pairs": int(len(t.y)), "positive_pairs": int(t.y.sum()),
         "cv_sentence_auc": auc(np.nan_to_num(oof, nan=-10.0), t.y),
         "cv_answerability_auc": auc(q_oof, qy),
-        "cv_abstain_recall": round(float((q_oof[una] < threshold).mean()), 4) if una.any() else None,
-        "cv_false_abstain": round(float((q_oof[qy] < threshold).mean()), 4) if qy.any() else None,
+        "cv_abstain_recall": round(float(abstain[una].mean()), 4) if una.any() else None,
+        "cv_false_abstain": round(float(abstain[qy].mean()), 4) if qy.any() else None,
+        "min_sentence_p": MIN_SENTENCE_P,
         "max_false_abstain": max_false_abstain,
     }
     ok = ~np.isnan(t.X).any(axis=1)
     mean, scale, coef, b = _fit_sentence(t.X[ok], t.y[ok])
     meta = {"trained": dt.date.today().isoformat(), "cv": report, **(source or {})}
-    model = Model(FEATURES, mean, scale, coef, b, q_coef, q_b, threshold, meta)
+    model = Model(FEATURES, mean, scale, coef, b, q_coef, q_b, threshold, meta, MIN_SENTENCE_P)
     return model, report
 
 

@@ -23,7 +23,7 @@ INDEX_SCHEMA = 6
 ANSWER_FIELDS = (
     "top_k", "dense_k", "bm25_k", "rrf_k", "dense_weight", "bm25_weight", "per_doc_quota",
     "answerer", "llm_provider", "abstain_threshold", "max_answer_sentences", "answerability_model",
-    "select_relative", "select_floor", "llm_evidence_sentences", "compare_min_score", "llm_model_path", "openai_model", "ollama_model",
+    "select_relative", "select_floor", "llm_evidence_sentences", "answer_passages", "compare_min_score", "llm_model_path", "openai_model", "ollama_model",
 )
 
 
@@ -77,6 +77,7 @@ class Settings(BaseSettings):
         None, ge=0.0, le=1.0, description="Min P(the corpus answers) to answer; default: the model's dev-calibrated one.")
     answerability_model: Path | None = Field(
         None, description="Answerability model JSON; default: the one committed in assistant/answering/.")
+    answer_passages: int = Field(8, ge=1, le=20, description="Top passages whose sentences are judged as answers.")
     select_relative: float = Field(
         0.3, ge=0.0, le=1.0, description="A runner-up sentence is quoted when P >= this share of the best P.")
     select_floor: float = Field(

@@ -73,6 +73,9 @@ def test_markup_in_pdf_renders_as_text(evil_service):
 def test_abstention_and_corpus_tab_escape_titles(evil_service):
     from ingest.status import corpus_rows
 
+    # The test is about escaping an abstention's titles, so force the abstention.
+    a = evil_service.assistant
+    a.settings = a.settings.model_copy(update={"abstain_threshold": 1.0})
     ans = evil_service.ask("What is the penalty per tonne under India's CCTS compliance procedure?", [])
     assert ans["abstained"]
     html = render.sources_html(ans, evil_service.servable(), evil_service.titles())

@@ -35,7 +35,7 @@ def test_obligations_tab_in_browser(served, tmp_path):  # noqa: F811
                                    " && /[1-9]\\d* obligation/.test(document.querySelector('#oblig-status').innerText)",
                                    timeout=120_000)
             table = page.locator("#oblig-table")
-            link = table.locator("a[href*='#page=']").first
+            link = table.locator("a[href*='#page=']:visible").first
             link.wait_for(timeout=60_000)
             href = link.get_attribute("href")
             assert href.startswith(f"/pdf/{DOC}") and "#page=" in href

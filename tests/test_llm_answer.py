@@ -157,7 +157,7 @@ def test_wrong_sha256_is_a_clear_error_not_a_fallback(settings):
     assert path.name == QWEN_FILE
     path.parent.mkdir(parents=True)
     path.write_bytes(b"GGUF" + b"\0" * 1024)
-    with pytest.raises(CarbonQAError, match=r"corrupt or not the expected model: sha256 .*llm_setup") as e:
+    with pytest.raises(CarbonQAError, match=r"corrupt or not the expected model: sha256 .*llm.setup") as e:
         LLMAnswerer(settings, "llamacpp").answer("How long?", policy_passages())
     assert not isinstance(e.value, LLMUnavailable)
 

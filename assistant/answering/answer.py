@@ -196,7 +196,7 @@ class Assistant:
         named = {d for docs in fams.values() for d in docs}
         defs = self.glossary.passages(standalone, sorted(named) or allowed)
         passages = defs + [p for p in passages if p.id not in {d.id for d in defs}]
-        cands = defs + _candidates(passages[len(defs):], fams)
+        cands = defs + _candidates(passages[len(defs):], fams, self.settings.answer_passages)
         missing = missing_share(focus, cands, scorer.idf)
         candidates = scorer.candidates(asked, focus, cands)
         scored, support, X = scorer.judge(model or self.model(), asked, candidates, missing, named)
@@ -209,7 +209,8 @@ class Assistant:
         warnings: list[str] = []
         unsupported: list[str] = []
         result = None
-        confident = bool(ev.passages) and ev.support >= self.threshold()
+        best_p = ev.scored[0][0] if ev.scored else 0.0
+        confident = bool(ev.passages) and ev.support >= self.threshold() and best_p >= self.model().min_sentence_p
         if answerer == "llm" and confident:
             try:
                 evidence = evidence_passages(ev.scored, k=self.settings.llm_evidence_sentences)
@@ -285,10 +286,10 @@ def family_name(fam: str) -> str:
     return _FAMILY_NAMES.get(fam, fam.replace("-", " ").title())
 
 
-def _candidates(passages, families: dict[str, list[str]], per_family: int = 3, others: int = 3):
+def _candidates(passages, families: dict[str, list[str]], n: int = 5, per_family: int = 3, others: int = 3):
     """Passages worth reading for the answer: the named documents' best first, then the rest."""
     if not families:
-        return passages[:5]
+        return passages[:n]
     picked = []
     for docs in families.values():
         picked += [p for p in passages if p.doc_id in docs][:per_family]

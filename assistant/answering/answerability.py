@@ -37,6 +37,7 @@ class Model:
     q_intercept: float
     threshold: float  # abstain when P(answerable) is below this
     meta: dict
+    min_sentence_p: float = 0.0  # …or when the best sentence is less likely than this to state the answer
 
     def sentence_logits(self, X: np.ndarray) -> np.ndarray:
         """Logit of 'this sentence states the answer' for each row of X."""
@@ -56,7 +57,7 @@ class Model:
             "mean": [round(float(x), 6) for x in self.mean], "scale": [round(float(x), 6) for x in self.scale],
             "coef": [round(float(x), 6) for x in self.coef], "intercept": round(float(self.intercept), 6),
             "q_coef": [round(float(x), 6) for x in self.q_coef], "q_intercept": round(float(self.q_intercept), 6),
-            "threshold": round(float(self.threshold), 4), "meta": self.meta,
+            "threshold": round(float(self.threshold), 4), "min_sentence_p": self.min_sentence_p, "meta": self.meta,
         }
 
     @classmethod
@@ -67,7 +68,8 @@ class Model:
             raise CarbonQAError("the answerability model was trained on other features: run `carbonqa eval train`")
         arr = lambda k: np.asarray(obj[k], dtype=np.float64)  # noqa: E731
         return cls(FEATURES, arr("mean"), arr("scale"), arr("coef"), float(obj["intercept"]), arr("q_coef"),
-                   float(obj["q_intercept"]), float(obj["threshold"]), obj.get("meta", {}))
+                   float(obj["q_intercept"]), float(obj["threshold"]), obj.get("meta", {}),
+                   float(obj.get("min_sentence_p", 0.0)))
 
 
 def sigmoid(z):

@@ -155,7 +155,7 @@ def write_readme(res: dict, out_dir: Path, plot: Path | None) -> Path:
         *(["  Here it is above 1: one encode() call should not be slower than the same work split per document, so "
             "other jobs on the shared machine slowed the raw pass more than the ingest; treat both as noisy."]
           if (res.get("embedding_fraction_of_limit") or 0) > 1.05 else []),
-        f"- Query side: the first {res['questions']} questions of evals/questions/full.jsonl, in a fresh process "
+        f"- Query side: the first {res['questions']} questions of evals/questions/dev.jsonl, in a fresh process "
         "(as `carbonqa chat` runs): retrieval = `HybridSearch.search`, extractive = `Assistant.ask` total; "
         "one warm-up question first. RSS is that process's after answering.",
         f"- LLM: {res.get('llm_note') or 'see results.json'}.",

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from assistant.cli.config import cli_errors, console, load_settings
+from assistant.cli.config import cli_errors, console, load_settings, need_index
 from ingest.errors import CarbonQAError
 
 CSV_FIELDS = ["id", "doc_id", "version", "page", "page_label", "section", "modality", "modal", "actor",

@@ -74,8 +74,9 @@ def answer_message(ans: dict, partial: str | None = None) -> str:
     if ans["abstained"]:
         # The full answer text lists every searched title; in the bubble that buries the point.
         n, near = len(ans.get("searched_documents", [])), len(ans.get("citations", []))
-        what = _missing_part(ans["answer"]) or f"No passage in the {n} searched document(s) states this."
-        body = (f"**Not in the corpus.** {md_text(what)} So there is no answer. "
+        missing = _missing_part(ans["answer"])
+        what = md_text(missing) if missing else f"No passage in the {n} searched document(s) states this."
+        body = (f"**Not in the corpus.** {what} So there is no answer. "
                 + (f"The {near} nearest passages and " if near else "The ")
                 + "the list of documents searched are in the Sources panel.")
     meta = [ans["answerer"], f"{ans['timings'].get('total_ms', 0):.0f} ms"]
