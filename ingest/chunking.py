@@ -9,10 +9,11 @@ from pathlib import Path
 
 from ingest.models import Chunk, DocText, Section
 
-_ABBREV = {
+# Words after which a full stop does not end a sentence; the LLM answer splitter uses the same list.
+ABBREVIATIONS = frozenset({
     "e.g", "i.e", "etc", "no", "nos", "para", "paras", "art", "fig", "vol", "p", "pp", "cf", "vs",
     "dr", "mr", "ms", "st", "inc", "ltd", "co", "sec", "ch", "approx", "incl", "rev", "ver", "al",
-}
+})
 _END = re.compile(r"[.!?][\"”’)\]]*\s+(?=[\"“(\[]?[A-Z0-9•●▪])")
 _BREAK_LINE = re.compile(r"\n(?=\s*(?:[•●▪■◦\-–]\s|\(?[a-z]{1,3}\)\s|\(?[ivx]{1,4}\)\s|\d{1,2}(?:\.\d{1,3})*\.?\s*\|?\s+[A-Z]))")
 _CLAUSE_END = re.compile(r"[:;]\n")
@@ -35,7 +36,7 @@ def split_sentences(text: str, page_starts: list[int], section_offsets: list[int
     cuts = {0, len(text)}
     for m in _END.finditer(text):
         prev = re.search(r"(\w+)[.!?][\"”’)\]]*\s*$", text[max(0, m.start() - 12): m.start() + 1])
-        if prev and prev.group(1).lower() in _ABBREV:
+        if prev and prev.group(1).lower() in ABBREVIATIONS:
             continue
         cuts.add(m.end())
     cuts.update(m.start() + 1 for m in _BREAK_LINE.finditer(text))

@@ -239,7 +239,7 @@ class Assistant:
             timings={"retrieval_ms": round(ev.retrieval_ms, 1), "generation_ms": round(total - ev.retrieval_ms, 1),
                      "total_ms": round(total, 1)},
             answerer=answerer if answerer == "extractive" else f"llm:{provider}",
-            settings_digest=self.settings.digest(), standalone_question=ev.standalone,
+            settings_digest=f"{self.settings.digest()}-m{self.model().digest}", standalone_question=ev.standalone,
             searched_documents=ev.searched, filters=turn.filters.to_dict() if turn.filters else {},
             unsupported=unsupported, warnings=warnings, confidence=ev.support,
             evidence=[{"n": i + 1, "p": round(p, 4), "doc_id": x.passage.doc_id, "page": x.page, "text": x.text}

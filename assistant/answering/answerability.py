@@ -10,8 +10,9 @@ One probability thus drives both which sentences are quoted and whether to absta
 """
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -38,6 +39,7 @@ class Model:
     threshold: float  # abstain when P(answerable) is below this
     meta: dict
     min_sentence_p: float = 0.0  # …or when the best sentence is less likely than this to state the answer
+    digest: str = ""  # sha256 prefix of the artifact file: recorded with every answer
 
     def sentence_logits(self, X: np.ndarray) -> np.ndarray:
         """Logit of 'this sentence states the answer' for each row of X."""
@@ -82,7 +84,8 @@ def load(path: str | None = None) -> Model:
     """The committed model (or another artifact by path), parsed once per process."""
     p = Path(path) if path else ARTIFACT
     try:
-        return Model.from_json(json.loads(p.read_text(encoding="utf-8")))
+        raw = p.read_bytes()
+        return replace(Model.from_json(json.loads(raw)), digest=hashlib.sha256(raw).hexdigest()[:8])
     except FileNotFoundError:
         raise CarbonQAError(f"{p}: answerability model missing: run `carbonqa eval train`") from None
     except (ValueError, KeyError) as exc:

@@ -14,9 +14,9 @@ from decimal import Decimal, InvalidOperation
 from assistant.models import Citation, Passage
 from assistant.answering.quotes import Sentence, cite, sentences
 from assistant.retrieval.text import token_containment, tokenize
+from ingest.chunking import ABBREVIATIONS
 
 _MARK = re.compile(r"\[\s*(?:passages?\s*)?(\d+(?:\s*(?:[,;]|and|[-–])\s*(?:passages?\s*)?\d+)*)\s*\]", re.I)
-_ABBREV = {"e.g", "i.e", "etc", "no", "nos", "para", "art", "fig", "vol", "p", "pp", "cf", "vs", "approx", "incl", "sec", "ch"}
 # A sentence ends at . ! ? (plus closing quotes and any citation markers that follow it),
 # before whitespace and a capital, digit, quote or bullet that starts the next one.
 _END = re.compile(r"[.!?][\"”’)]*((?:\s*\[[^\]\n]{1,20}\])*)\s+(?=[\"“(]?[A-Z0-9•*\-])")
@@ -73,7 +73,7 @@ def split_answer(text: str) -> list[str]:
         ends = _END_LEADING if _LEADS.match(line) and _MARK.match(line.lstrip()) else _END
         for m in ends.finditer(line):
             word = re.search(r"([\w.]+)$", line[start: m.start()])
-            if word and word.group(1).strip(".").lower() in _ABBREV:
+            if word and word.group(1).strip(".").lower() in ABBREVIATIONS:
                 continue
             out.append(line[start: m.end()].strip())
             start = m.end()
