@@ -1,6 +1,6 @@
 """Tune the answer-selection settings on the dev split: gather each question once, replay the answer step.
 
-`carbonqa eval tune` prints key-fact recall, citation precision, abstain recall and false-abstain
+`grid` prints key-fact recall, citation precision, abstain recall and false-abstain
 rate for a grid of `select_relative`, `select_floor` and `abstain_threshold` values. Only dev rows
 are accepted (the split rule refuses test ids), so the chosen settings never see test answers.
 """
@@ -27,6 +27,33 @@ def gather_all(assistant, questions: list[Question], progress: bool = True) -> l
         turn = assistant.prepare({"question": q.question, "history": list(q.history)})
         out.append((q, assistant.retrieve_and_score(turn)))
     return out
+
+
+def rejudge_out_of_fold(turns: list, model) -> None:
+    """Re-score gathered dev turns with out-of-fold sentence logits (their question unseen in training).
+
+    In-sample probabilities would flatter the selection settings: the sentence labels come from the
+    same key facts the metric counts. The table is the one `carbonqa eval train` writes.
+    """
+    import numpy as np
+
+    from assistant.answering.answerability import sigmoid
+    from assistant.answering.features import question_features
+    from evals import train as T
+
+    table = T.read_table()
+    oof = np.nan_to_num(T.out_of_fold_logits(table), nan=-10.0)
+    i = 0
+    for _q, turn in turns:
+        ev = turn.evidence
+        n = len(ev.candidates)
+        lg = oof[i:i + n]
+        i += n or 1
+        order = np.argsort(-lg)
+        ev.scored = [(float(sigmoid(lg[j])), ev.candidates[int(j)].sentence) for j in order]
+        ev.support = model.answerable(question_features(ev.features, lg, ev.missing))
+    if i != len(table.y):
+        raise CarbonQAError("the gathered turns do not match the feature table: rerun `carbonqa eval train`")
 
 
 def replay(assistant, turns: list, corpus: CorpusPages, **overrides) -> dict:

@@ -23,7 +23,8 @@ INDEX_SCHEMA = 6
 ANSWER_FIELDS = (
     "top_k", "dense_k", "bm25_k", "rrf_k", "dense_weight", "bm25_weight", "per_doc_quota",
     "answerer", "llm_provider", "abstain_threshold", "max_answer_sentences", "answerability_model",
-    "select_relative", "select_floor", "llm_evidence_sentences", "answer_passages", "compare_min_score", "llm_model_path", "openai_model", "ollama_model",
+    "select_relative", "select_floor", "llm_evidence_sentences", "answer_passages", "compare_min_score",
+    "llm_model_path", "openai_model", "ollama_model",
 )
 
 
@@ -79,13 +80,13 @@ class Settings(BaseSettings):
         None, description="Answerability model JSON; default: the one committed in assistant/answering/.")
     answer_passages: int = Field(8, ge=1, le=20, description="Top passages whose sentences are judged as answers.")
     select_relative: float = Field(
-        0.3, ge=0.0, le=1.0, description="A runner-up sentence is quoted when P >= this share of the best P.")
+        0.2, ge=0.0, le=1.0, description="A runner-up sentence is quoted when P >= this share of the best P.")
     select_floor: float = Field(
-        0.35, ge=0.0, le=1.0, description="Min P for a runner-up from another page than the best sentence.")
+        0.1, ge=0.0, le=1.0, description="Min P for a runner-up from another page than the best sentence.")
     # A cell is one document's best sentence for the topic; below this probability that the sentence
     # states the provision asked about, the document counts as silent on it.
     compare_min_score: float = Field(0.15, ge=0.0, le=1.0, description="Min P for a comparison cell.")
-    max_answer_sentences: int = Field(4, ge=1, le=8)
+    max_answer_sentences: int = Field(5, ge=1, le=8, description="Most sentences an extractive answer quotes.")
     host: str = "127.0.0.1"
     port: int = 7860
     auth: str | None = Field(None, description="user:password[,user2:password2]")
