@@ -95,18 +95,18 @@ class _ExtractiveBaseline:
         question = " ".join(question.split())
         # Same rewrite as ours, so follow-ups compare retrieval rather than query handling.
         standalone = rewrite_followup(question, history, FAMILIES) if history else question
-        scorer, model = self.scorer(), load_model()
+        scorer, model, s = self.scorer(), load_model(), self.settings
         t1 = time.perf_counter()
         passages = self.retrieve(standalone)
         t2 = time.perf_counter()
         asked = analyse(standalone)
-        missing = missing_share(standalone, passages[:5], scorer.idf)
-        scored, support, _ = scorer.judge(model, asked, scorer.candidates(asked, standalone, passages[:5]),
-                                          missing, set())
-        s = self.settings
+        missing = missing_share(standalone, passages[:s.answer_passages], scorer.idf)
+        j = scorer.judge(model, asked, scorer.candidates(asked, standalone, passages[:s.answer_passages]),
+                         missing, set())
+        scored, support = j.scored, j.support
         threshold = model.threshold if s.abstain_threshold is None else s.abstain_threshold
         best_p = scored[0][0] if scored else 0.0
-        if support < threshold or best_p < model.min_sentence_p or not passages:
+        if support < threshold or best_p < model.min_sentence_p or j.lacks_value or not passages:
             cits = nearest(scored)
             near = " ".join(f"[{c.n}]" for c in cits)
             text, abstained = f"{ABSTAIN_TEXT} " + (f"Nearest passages: {near}." if cits else ""), True

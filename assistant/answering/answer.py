@@ -50,6 +50,7 @@ class Evidence:
     support: float  # P(the corpus answers the question)
     retrieval_ms: float
     missing: float
+    lacks_value: bool = False  # a value is asked for and none of the best sentences states one
 
 
 @dataclass
@@ -153,7 +154,7 @@ class Assistant:
         asked = analyse(focus)
         cands = scorer.candidates(asked, focus, passages)
         missing = missing_share(focus, passages, scorer.idf)
-        return scorer.judge(self.model(), asked, cands, missing, set())[0]
+        return scorer.judge(self.model(), asked, cands, missing, set()).scored
 
     # --- the chain's steps ---------------------------------------------------------------------
 
@@ -199,9 +200,9 @@ class Assistant:
         cands = defs + _candidates(passages[len(defs):], fams, self.settings.answer_passages)
         missing = missing_share(focus, cands, scorer.idf)
         candidates = scorer.candidates(asked, focus, cands)
-        scored, support, X = scorer.judge(model or self.model(), asked, candidates, missing, named)
-        return Evidence(standalone, passages, allowed, searched, fams, asked, candidates, X, scored,
-                        round(support, 4), retrieval_ms, round(missing, 4))
+        j = scorer.judge(model or self.model(), asked, candidates, missing, named)
+        return Evidence(standalone, passages, allowed, searched, fams, asked, candidates, j.features, j.scored,
+                        round(j.support, 4), retrieval_ms, round(missing, 4), j.lacks_value)
 
     def respond(self, turn: Turn) -> Answer:
         """Chain steps 4-5: quote the sentences that state the answer (or let the LLM write it, grounded), or abstain."""
@@ -210,7 +211,8 @@ class Assistant:
         unsupported: list[str] = []
         result = None
         best_p = ev.scored[0][0] if ev.scored else 0.0
-        confident = bool(ev.passages) and ev.support >= self.threshold() and best_p >= self.model().min_sentence_p
+        confident = (bool(ev.passages) and ev.support >= self.threshold() and not ev.lacks_value
+                     and best_p >= self.model().min_sentence_p)
         if answerer == "llm" and confident:
             try:
                 evidence = evidence_passages(ev.scored, k=self.settings.llm_evidence_sentences)

@@ -40,6 +40,7 @@ class Model:
     meta: dict
     min_sentence_p: float = 0.0  # …or when the best sentence is less likely than this to state the answer
     digest: str = ""  # sha256 prefix of the artifact file: recorded with every answer
+    value_top_k: int = 0  # …or when a value is asked for and none of this many best sentences states one
 
     def sentence_logits(self, X: np.ndarray) -> np.ndarray:
         """Logit of 'this sentence states the answer' for each row of X."""
@@ -59,7 +60,8 @@ class Model:
             "mean": [round(float(x), 6) for x in self.mean], "scale": [round(float(x), 6) for x in self.scale],
             "coef": [round(float(x), 6) for x in self.coef], "intercept": round(float(self.intercept), 6),
             "q_coef": [round(float(x), 6) for x in self.q_coef], "q_intercept": round(float(self.q_intercept), 6),
-            "threshold": round(float(self.threshold), 4), "min_sentence_p": self.min_sentence_p, "meta": self.meta,
+            "threshold": round(float(self.threshold), 4), "min_sentence_p": self.min_sentence_p,
+            "value_top_k": self.value_top_k, "meta": self.meta,
         }
 
     @classmethod
@@ -71,7 +73,7 @@ class Model:
         arr = lambda k: np.asarray(obj[k], dtype=np.float64)  # noqa: E731
         return cls(FEATURES, arr("mean"), arr("scale"), arr("coef"), float(obj["intercept"]), arr("q_coef"),
                    float(obj["q_intercept"]), float(obj["threshold"]), obj.get("meta", {}),
-                   float(obj.get("min_sentence_p", 0.0)))
+                   float(obj.get("min_sentence_p", 0.0)), value_top_k=int(obj.get("value_top_k", 0)))
 
 
 def sigmoid(z):

@@ -106,3 +106,18 @@ def question_features(X: np.ndarray, logits: np.ndarray, missing: float) -> np.n
         return np.array([-10.0, missing, 0.0, 0.0])
     col = {f: i for i, f in enumerate(FEATURES)}
     return np.array([float(np.max(logits)), missing, X[0, col["value_needed"]], X[:, col["subject_value"]].max()])
+
+
+def lacks_value(X: np.ndarray, logits: np.ndarray, k: int) -> bool:
+    """True when the question needs a value (an amount, a date…) and none of its k best sentences states one.
+
+    "What is the registration fee?" met by sentences that name the fee but give no amount is the
+    commonest near miss: the documents discuss the topic but do not say what is asked.
+    """
+    if k <= 0 or X.shape[0] == 0:
+        return False
+    col = {f: i for i, f in enumerate(FEATURES)}
+    if X[0, col["value_needed"]] != 1.0:
+        return False
+    top = np.argsort(-logits)[:k]
+    return not bool((X[top, col["value_found"]] > 0).any())

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import math
 import threading
+from dataclasses import dataclass
 
 import numpy as np
 
 from assistant.answering.answerability import Model, sigmoid
-from assistant.answering.features import Candidate, pair_features, question_features
+from assistant.answering.features import Candidate, lacks_value, pair_features, question_features
 from assistant.answering.question import Asked, has_value
 from assistant.models import Citation, Passage
 from assistant.answering.quotes import Sentence, cite, sentences
@@ -46,6 +47,16 @@ def missing_share(question: str, passages: list[Passage], idf: dict[str, float])
     weights = {t: idf.get(t, top) for t in terms}
     total = sum(weights.values()) or 1.0
     return sum(w for t, w in weights.items() if t not in present) / total
+
+
+@dataclass
+class Judgement:
+    """What the answerability model says about one question's candidates."""
+
+    scored: list[tuple[float, Sentence]]  # (P(sentence states the answer), sentence), best first
+    support: float  # P(the corpus answers the question)
+    features: np.ndarray
+    lacks_value: bool  # a value is asked for and none of the best sentences states one
 
 
 class Scorer:
@@ -91,16 +102,17 @@ class Scorer:
         return pool
 
     def judge(self, model: Model, asked: Asked, cands: list[Candidate], missing: float,
-              named_docs: set[str]) -> tuple[list[tuple[float, Sentence]], float, np.ndarray]:
-        """(sentences with P(states the answer), best first; P(corpus answers); feature matrix)."""
+              named_docs: set[str]) -> Judgement:
+        """Every candidate's P(states the answer), P(the corpus answers), and whether a value asked for is absent."""
         X = pair_features(asked, cands, self.idf, missing, named_docs)
         logits = model.sentence_logits(X)
         support = model.answerable(question_features(X, logits, missing))
+        no_value = lacks_value(X, logits, model.value_top_k)
         if not cands:
-            return [], support, X
+            return Judgement([], support, X, no_value)
         probs = sigmoid(logits)
         order = np.argsort(-logits)
-        return [(float(probs[i]), cands[int(i)].sentence) for i in order], support, X
+        return Judgement([(float(probs[i]), cands[int(i)].sentence) for i in order], support, X, no_value)
 
     def _vectors(self, texts: list[str]) -> np.ndarray:
         """Embeddings with a bounded per-process cache keyed by sentence text."""
