@@ -29,7 +29,7 @@ def gather_all(assistant, questions: list[Question], progress: bool = True) -> l
     return out
 
 
-def rejudge_out_of_fold(turns: list, model) -> None:
+def rejudge_out_of_fold(turns: list, model, table_path=None) -> None:
     """Re-score gathered dev turns with out-of-fold sentence logits (their question unseen in training).
 
     In-sample probabilities would flatter the selection settings: the sentence labels come from the
@@ -38,10 +38,10 @@ def rejudge_out_of_fold(turns: list, model) -> None:
     import numpy as np
 
     from assistant.answering.answerability import sigmoid
-    from assistant.answering.features import question_features
+    from assistant.answering.features import lacks_value, question_features
     from evals import train as T
 
-    table = T.read_table()
+    table = T.read_table(table_path) if table_path else T.read_table()
     oof = np.nan_to_num(T.out_of_fold_logits(table), nan=-10.0)
     i = 0
     for _q, turn in turns:
@@ -52,6 +52,7 @@ def rejudge_out_of_fold(turns: list, model) -> None:
         order = np.argsort(-lg)
         ev.scored = [(float(sigmoid(lg[j])), ev.candidates[int(j)].sentence) for j in order]
         ev.support = model.answerable(question_features(ev.features, lg, ev.missing))
+        ev.lacks_value = lacks_value(ev.features, lg, model.value_top_k)
     if i != len(table.y):
         raise CarbonQAError("the gathered turns do not match the feature table: rerun `carbonqa eval train`")
 

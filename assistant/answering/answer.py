@@ -288,15 +288,17 @@ def family_name(fam: str) -> str:
     return _FAMILY_NAMES.get(fam, fam.replace("-", " ").title())
 
 
-def _candidates(passages, families: dict[str, list[str]], n: int = 5, per_family: int = 3, others: int = 3):
+def _candidates(passages, families: dict[str, list[str]], n: int = 8, per_family: int = 3, others: int = 3):
     """Passages worth reading for the answer: the named documents' best first, then the rest."""
     if not families:
         return passages[:n]
+    if len(families) == 1:
+        docs = next(iter(families.values()))
+        named = [p for p in passages if p.doc_id in docs][:n]
+        return named or passages[:n]  # the user named the instrument: answer from it
     picked = []
     for docs in families.values():
         picked += [p for p in passages if p.doc_id in docs][:per_family]
-    if len(families) == 1 and picked:
-        return picked  # the user named the instrument: answer from it
     return picked + [p for p in passages if p not in picked][:others]
 
 
