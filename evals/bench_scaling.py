@@ -55,10 +55,10 @@ def replicate(settings: Settings, chunks: list, vectors: np.ndarray, registry: d
 
 def measure_size(settings: Settings, questions: list[str]) -> dict:
     """At one store size: BM25 build, then hybrid retrieval and each side's search latency."""
-    from assistant.retrieval.lexical import LexicalIndex, bm25_cache_dir
     from assistant.retrieval.hybrid import OVERFETCH, HybridSearch
-    from assistant.retrieval.text import expand_query
+    from assistant.retrieval.lexical import LexicalIndex, bm25_cache_dir
     from evals.baselines import naive_embedder
+    from evals.bench_queries import fresh
     from ingest.store import Store
 
     store = Store(settings)
@@ -80,11 +80,13 @@ def measure_size(settings: Settings, questions: list[str]) -> dict:
     hybrid, bm25, dense, naive_dense = [], [], [], []
     s = settings
     for q in questions:
+        fresh(search.embedder)  # the same questions run at every size: time them, not a remembered vector
+        fresh(naive)
         t = time.perf_counter()
         search.search(q)
         hybrid.append((time.perf_counter() - t) * 1000)
         view = search.current()
-        expanded = expand_query(q, view.lexical.acronyms)
+        expanded = view.lexical.expand(q)
         t = time.perf_counter()
         view.lexical.search(expanded, s.bm25_k, None)
         bm25.append((time.perf_counter() - t) * 1000)

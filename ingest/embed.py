@@ -60,7 +60,33 @@ def resolve_model_dir(name: str) -> Path:
     raise CarbonQAError(f"embedding model '{name}': not a local folder and not a bundled model")
 
 
-class SentenceTransformerEmbedder:
+class _QueryMemo:
+    """Remembers the last few single-text embeddings: retrieval and the answerer embed the same question."""
+
+    MEMO = 64
+
+    def _memo_get(self, texts: list[str]) -> np.ndarray | None:
+        """A copy of the remembered vector of a one-text call, else None."""
+        memo = self.__dict__.get("_memo")
+        if memo is None or len(texts) != 1 or texts[0] not in memo:
+            return None
+        return memo[texts[0]].copy()[None, :]
+
+    def _memo_put(self, texts: list[str], vecs: np.ndarray) -> None:
+        """Remember the vector of a one-text call (oldest forgotten first)."""
+        if len(texts) != 1:
+            return
+        memo = self.__dict__.setdefault("_memo", {})
+        if len(memo) >= self.MEMO:
+            memo.pop(next(iter(memo)), None)
+        memo[texts[0]] = vecs[0].copy()
+
+    def clear_query_cache(self) -> None:
+        """Forget remembered query vectors (the bench times every question from scratch)."""
+        self.__dict__.pop("_memo", None)
+
+
+class SentenceTransformerEmbedder(_QueryMemo):
     """sentence-transformers on the CPU, loaded lazily on first use."""
 
     def __init__(self, model: str = "all-MiniLM-L6-v2", threads: int | None = None):
@@ -83,17 +109,21 @@ class SentenceTransformerEmbedder:
 
     def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """Normalised float32 vectors, one row per text."""
+        hit = self._memo_get(texts)
+        if hit is not None:
+            return hit
         self.warm_up()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         vecs = self._model.encode(
             texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
             show_progress_bar=False,
-        )
-        return vecs.astype(np.float32)
+        ).astype(np.float32)
+        self._memo_put(texts, vecs)
+        return vecs
 
 
-class OnnxEmbedder:
+class OnnxEmbedder(_QueryMemo):
     """all-MiniLM-L6-v2 with int8 weights on onnxruntime: no torch import, faster encode on the CPU."""
 
     MAX_TOKENS = 256  # the model's max_seq_length in sentence-transformers
@@ -129,6 +159,9 @@ class OnnxEmbedder:
 
     def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """Normalised float32 vectors, one row per text."""
+        hit = self._memo_get(texts)
+        if hit is not None:
+            return hit
         self.warm_up()
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
@@ -152,6 +185,7 @@ class OnnxEmbedder:
             m = mask[:, :, None].astype(np.float32)
             pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
             out[rows] = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+        self._memo_put(texts, out)
         return out
 
 

@@ -71,6 +71,19 @@ def test_names_match_whole_words_per_family_and_respect_filters():
         "verra-program-guide"]
 
 
+def test_lexical_expand_is_expand_query_exactly():
+    """The fast per-index acronym expansion gives text.expand_query's result for every query."""
+    from assistant.retrieval.lexical import LexicalIndex
+    from assistant.retrieval.text import expand_query
+
+    lex = LexicalIndex(["c1"], ["placeholder"], [{"doc_id": "d"}])
+    lex.acronyms = {"VER": "Verified Emission Reduction", "GS-VER": "Gold Standard Verified Emission Reduction",
+                    "CDM": "Clean Development Mechanism", "DOE": "Designated Operational Entity"}
+    for q in ("How are GS-VERs issued?", "What is a VER?", "clean development mechanism rules", "DOEs and CDM",
+              "VERY large", "nothing here", "What does the Designated Operational Entity check under CDM?"):
+        assert lex.expand(q) == expand_query(q, lex.acronyms), q
+
+
 @pytest.mark.slow
 def test_a_question_naming_two_documents_is_embedded_once_and_sees_both(tmp_settings):
     """One query embedding per question, and both named documents in the top-k."""

@@ -71,6 +71,9 @@ def summary_rows(res: dict) -> list[tuple[str, str, str, str]]:
          _target(res, "llm_ttft_evidence_over_chunks"), _met(res, "llm_ttft_evidence_over_chunks")),
         ("RSS after answering (MB)", _f(res["rss_after_answering_mb"], 0), "", ""),
         ("ingest CPU time (s, all threads)", _f(res.get("ingest_cpu_seconds")), "", ""),
+        ("CPU s: cold process · warm call · naive cold process (load-independent work)",
+         f"{_f(res.get('ingest_cold_process_cpu_seconds'))} · {_f(res.get('ingest_cpu_seconds'))} · "
+         f"{_f(res.get('naive_ingest_cold_cpu_seconds'))}", "", ""),
         ("whole bench: wall · CPU (s)", f"{_f(res.get('bench_wall_seconds'))} · {_f(res.get('bench_cpu_seconds'))}",
          "", ""),
         ("naive ingest, warm (s) · ours/naive", f"{_f(res['naive_ingest_seconds'])} · {_f(res['naive_ingest_ratio'], 2)}",

@@ -23,7 +23,6 @@ from pydantic import ConfigDict
 from assistant.retrieval.fusion import FAMILIES, aliases, families_in, merge, name_patterns, quota, rrf
 from assistant.retrieval.lexical import LexicalIndex, bm25_cache_dir
 from assistant.models import Passage
-from assistant.retrieval.text import expand_query
 from ingest.embed import get_embedder
 from ingest.errors import CarbonQAError
 from ingest.settings import Settings
@@ -212,7 +211,7 @@ class HybridSearch:
         k = k or s.top_k
         view = self.current()
         allowed = self.resolve(filters, view)
-        expanded = expand_query(query, view.lexical.acronyms)
+        expanded = view.lexical.expand(query)
         # The one embedding also serves the per-document searches below: they are restricted to
         # the named documents, so the names in the question shift every candidate alike, and a
         # second encode of the same question cost as much as the rest of retrieval together.
@@ -222,14 +221,14 @@ class HybridSearch:
         named = self.named_families(query, allowed, view)
         if len(named) >= 2:
             # A question about two instruments must see both, not the louder one twice.
-            topic = expand_query(self.topic(query, allowed, view), view.lexical.acronyms)
+            topic = view.lexical.expand(self.topic(query, allowed, view))
             for docs in named.values():
                 if sum(p.doc_id in docs for p in passages[:k]) < 2:
                     dense = self._within(view, vec, pool, complete, docs, 10)
                     passages = merge(passages, self._fuse(view, topic, dense, docs, 10)[:2], k)
         elif len(named) == 1 and allowed is None:
             docs = next(iter(named.values()))
-            topic = expand_query(self.topic(query, allowed, view), view.lexical.acronyms)
+            topic = view.lexical.expand(self.topic(query, allowed, view))
             dense = self._within(view, vec, pool, complete, docs, 10)
             passages = merge(passages, self._fuse(view, topic, dense, docs, 10)[:3], k)
         return quota(passages, k, s.per_doc_quota)

@@ -1,0 +1,162 @@
+"""Bench query side, run in one fresh child process as a chat process would: retrieval, answers, LLM.
+
+Every timed call starts with the embedder's query memo cleared: the same questions are asked
+of several pipelines and sizes, and a remembered vector would time a lookup, not a question.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import numpy as np
+
+from evals.bench import WARM_QUESTION, _r, pct, rss_mb
+from ingest.errors import CarbonQAError
+from ingest.settings import Settings
+
+
+def fresh(embedder) -> None:
+    """Forget remembered query vectors, where the embedder keeps any."""
+    clear = getattr(embedder, "clear_query_cache", None)
+    if clear is not None:
+        clear()
+
+
+def _timed(fn: Callable, *args) -> tuple[float, object]:
+    """Milliseconds a call took, and its result."""
+    t = time.perf_counter()
+    out = fn(*args)
+    return (time.perf_counter() - t) * 1000, out
+
+
+def measure_queries(settings_data: dict, questions: list[str], llm_questions: int, naive: bool) -> dict:
+    """Retrieval, extractive and LLM latency plus RSS, as a chat process sees them (run in a child)."""
+    from assistant.answering.answer import Assistant
+
+    settings = Settings(**settings_data)
+    out: dict = {"rss_start_mb": _r(rss_mb(), 0)}
+    t = time.perf_counter()
+    assistant = Assistant(settings)
+    assistant.warm_up()  # BM25 build, IDF table, embedding model: the chat process's start-up
+    out["warm_up_seconds"] = _r(time.perf_counter() - t)
+    assistant.ask(WARM_QUESTION)
+    retrieval, extractive, abstained = [], [], 0
+    for q in questions:
+        fresh(assistant.search.embedder)
+        retrieval.append(_timed(assistant.search.search, q)[0])
+        fresh(assistant.search.embedder)
+        ms, ans = _timed(assistant.ask, q)
+        extractive.append(ms)
+        abstained += ans.abstained
+    out.update(
+        retrieval_p50_ms=pct(retrieval, 50), retrieval_p95_ms=pct(retrieval, 95),
+        extractive_p50_ms=pct(extractive, 50), extractive_p95_ms=pct(extractive, 95),
+        extractive_abstained=abstained, questions=len(questions),
+        rss_after_answering_mb=_r(rss_mb(), 0),
+    )
+    if naive:
+        from evals.baselines import NaiveBaseline
+
+        base = NaiveBaseline(settings)  # opens the index the parent built
+        base.retrieve(WARM_QUESTION)
+        lat = []
+        for q in questions:
+            fresh(base.embedder)
+            lat.append(_timed(base.retrieve, q)[0])
+        out.update(naive_retrieval_p50_ms=pct(lat, 50), naive_retrieval_p95_ms=pct(lat, 95))
+    out.update(measure_llm(assistant, questions[:llm_questions]))
+    return out
+
+
+def measure_llm(assistant, questions: list[str]) -> dict:
+    """Local-LLM time to first streamed token and total per answer; nulls when there is no model."""
+    out: dict = {"llm_ttft_seconds": None, "llm_total_seconds": None, "llm_note": ""}
+    path = assistant.settings.model_path
+    if not questions:
+        out["llm_note"] = "not measured (quick run or 0 questions)"
+        return out
+    if not path.exists():
+        out["llm_note"] = f"no local model at {path} (`make llm`)"
+        return out
+    try:
+        t = time.perf_counter()
+        assistant.llm("llamacpp").warm_up()
+        out["llm_load_seconds"] = _r(time.perf_counter() - t)
+    except (CarbonQAError, ImportError) as exc:
+        out["llm_note"] = f"LLM not measured: {exc}"
+        return out
+    ttft, total, errors = [], [], []
+    for q in questions:
+        t = time.perf_counter()
+        first, done = _llm_answer(assistant, q, errors)
+        if first is None:
+            break  # not even a first token before the timeout: later questions would fare no better
+        ttft.append(first - t)
+        if done is not None:
+            total.append(done - t)
+    out.update(
+        llm_ttft_seconds=_r(float(np.median(ttft))) if ttft else None, llm_ttft_max_seconds=_r(max(ttft, default=None)),
+        llm_total_seconds=_r(float(np.median(total))) if total else None, llm_questions=len(ttft),
+        llm_errors=errors, rss_after_llm_mb=_r(rss_mb(), 0),
+        llm_note=f"median of {len(ttft)} answers after a warm-up; TTFT counted from ask(), total over "
+                 f"{len(total)} completed" + (f"; {len(errors)} failed: {errors[0]}" if errors else ""),
+    )
+    out.update(measure_llm_prompts(assistant, questions))
+    return out
+
+
+def measure_llm_prompts(assistant, questions: list[str]) -> dict:
+    """Time to first token for the same questions with the old prompt (5 whole chunks) and the compressed
+    evidence (best sentences with neighbours), alternating so both see the same cache and load."""
+    from assistant.answering.compress import evidence_passages
+
+    llm = assistant.llm("llamacpp")
+    old, new, old_chars, new_chars = [], [], [], []
+    for q in questions:
+        ev = assistant.gather(q)
+        for passages, times, chars in ((ev.passages[:5], old, old_chars),
+                                       (evidence_passages(ev.scored, k=assistant.settings.llm_evidence_sentences),
+                                        new, new_chars)):
+            first: list[float] = []
+            t = time.perf_counter()
+            try:
+                llm.answer(ev.standalone, passages, on_token=lambda _p: first or first.append(time.perf_counter()))
+            except CarbonQAError:
+                pass
+            times.append((first[0] if first else time.perf_counter()) - t)
+            chars.append(sum(len(p.text) for p in passages))
+    if not old:
+        return {}
+    return {
+        "llm_ttft_chunks_prompt_seconds": _r(float(np.median(old))),
+        "llm_ttft_evidence_prompt_seconds": _r(float(np.median(new))),
+        "llm_ttft_evidence_over_chunks": _r(float(np.median(new)) / float(np.median(old)), 3),
+        "llm_evidence_chars_median": int(np.median(new_chars)), "llm_chunks_chars_median": int(np.median(old_chars)),
+    }
+
+
+def _llm_answer(assistant, question: str, errors: list[str]) -> tuple[float | None, float | None]:
+    """Ask with the LLM; (time of the first streamed token, time of the full answer), None where none came."""
+    first: list[float] = []
+
+    def on_token(_piece: str) -> None:
+        if not first:
+            first.append(time.perf_counter())
+
+    try:
+        assistant.ask(question, answerer="llm", provider="llamacpp", on_token=on_token)
+    except CarbonQAError as exc:  # e.g. llm_timeout_s: the first token may still have come
+        errors.append(str(exc))
+        return (first[0] if first else None), None
+    done = time.perf_counter()
+    # An abstention streams nothing: the user waits for the whole reply.
+    return (first[0] if first else done), done
+
+
+def _in_child(fn: Callable, *args):
+    """Run fn(*args) in a fresh spawned process and return its result."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(fn, *args).result()
