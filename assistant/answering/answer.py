@@ -25,7 +25,7 @@ from assistant.llm.providers import LLMUnavailable
 from assistant.models import Answer
 from assistant.answering.quotes import cite, extend_lead_in
 from assistant.retrieval.hybrid import FAMILIES, CorpusRetriever, Filters, HybridSearch, passages_from_documents
-from assistant.retrieval.text import expand_query, tokenize
+from assistant.retrieval.text import tokenize
 from assistant.retrieval.versions import in_force, label_citations
 from ingest.errors import CarbonQAError
 from ingest.manifest import ManifestError, load_manifest
@@ -150,7 +150,7 @@ class Assistant:
     def score_sentences(self, query: str, passages) -> list:
         """(P(sentence states what the query asks), Sentence) for the passages' sentences, best first."""
         scorer = self.scorer()
-        focus = expand_query(query, self.search.lexical.acronyms)
+        focus = self.search.lexical.expand(query)
         asked = analyse(focus)
         cands = scorer.candidates(asked, focus, passages)
         missing = missing_share(focus, passages, scorer.idf)
@@ -191,7 +191,7 @@ class Assistant:
         allowed = self.search.resolve(filters)
         searched = sorted(allowed) if allowed is not None else sorted(self.search.documents())
         scorer = self.scorer()
-        focus = expand_query(self.search.topic(standalone, allowed), self.search.lexical.acronyms)
+        focus = self.search.lexical.expand(self.search.topic(standalone, allowed))
         asked = analyse(focus)
         fams = self.search.named_families(standalone, allowed)
         named = {d for docs in fams.values() for d in docs}
