@@ -118,7 +118,7 @@ def pct(values: list[float], q: float) -> float | None:
     return round(float(np.percentile(values, q)), 2) if values else None
 
 
-def _r(x: float | None, nd: int = 2) -> float | None:
+def rounded(x: float | None, nd: int = 2) -> float | None:
     """Round, keeping None."""
     return None if x is None else round(float(x), nd)
 
@@ -176,11 +176,11 @@ def measure_ingest(settings: Settings) -> dict:
     pages, chunks = sum(r.pages for r in done), sum(r.chunks for r in done)
     return {
         "documents": len(done), "pages": pages, "chunks": chunks,
-        "ingest_seconds": _r(report.seconds), "model_load_seconds": _r(load_s),
-        "ingest_cold_seconds": _r(report.seconds + load_s), "ingest_cpu_seconds": _r(cpu),
-        "pages_per_second": _r(pages / report.seconds, 1), "chunks_per_second": _r(chunks / report.seconds, 1),
-        "stages_seconds": {k: _r(v) for k, v in stages.items()},
-        "ingest_peak_rss_mb": _r(peak_rss_mb(), 0), "peak_rss_scope": "ingest" if peak_ok else "process lifetime",
+        "ingest_seconds": rounded(report.seconds), "model_load_seconds": rounded(load_s),
+        "ingest_cold_seconds": rounded(report.seconds + load_s), "ingest_cpu_seconds": rounded(cpu),
+        "pages_per_second": rounded(pages / report.seconds, 1), "chunks_per_second": rounded(chunks / report.seconds, 1),
+        "stages_seconds": {k: rounded(v) for k, v in stages.items()},
+        "ingest_peak_rss_mb": rounded(peak_rss_mb(), 0), "peak_rss_scope": "ingest" if peak_ok else "process lifetime",
     }
 
 
@@ -214,8 +214,8 @@ def measure_raw_encode(settings: Settings, chunks: list, stored: np.ndarray) -> 
     secs = time.perf_counter() - t
     # Same texts and model must give the stored vectors; a low value means we timed something else.
     agree = float(np.min(np.sum(vecs * stored, axis=1))) if len(texts) else 1.0
-    return {"raw_encode_seconds": _r(secs), "raw_encode_chunks_per_second": _r(len(texts) / secs, 1) if secs else None,
-            "raw_vs_stored_min_cosine": _r(agree, 4)}
+    return {"raw_encode_seconds": rounded(secs), "raw_encode_chunks_per_second": rounded(len(texts) / secs, 1) if secs else None,
+            "raw_vs_stored_min_cosine": rounded(agree, 4)}
 
 
 def measure_reingest(settings: Settings) -> dict:
@@ -225,7 +225,7 @@ def measure_reingest(settings: Settings) -> dict:
     t = time.perf_counter()
     report = ingest(settings)
     secs = time.perf_counter() - t
-    return {"reingest_seconds": _r(secs, 3),
+    return {"reingest_seconds": rounded(secs, 3),
             "reingest_skipped": sum(r.status == "skipped" for r in report.results),
             "reingest_reprocessed": sum(r.status == "ingested" for r in report.results)}
 
@@ -236,7 +236,7 @@ def measure_reingest(settings: Settings) -> dict:
 def run_bench(settings: Settings, opts: BenchOptions, log: Log = print) -> dict:
     """Every measurement of issue 6, in order, in a temp data dir; returns the results dict."""
     from evals.bench_cold import machine_info, measure_cold_ingest, measure_cold_naive, measure_warm_naive
-    from evals.bench_queries import _in_child, measure_queries
+    from evals.bench_queries import in_child, measure_queries
     from evals.bench_scaling import measure_scaling
 
     started, cpu0 = time.perf_counter(), cpu_seconds(children=True)
@@ -254,29 +254,29 @@ def run_bench(settings: Settings, opts: BenchOptions, log: Log = print) -> dict:
         res.update(measure_cold_ingest(bs))
         log(f"cold ingest: {res['ingest_cold_process_seconds']} s; warm ingest: from scratch in this process")
         res.update(measure_ingest(bs))
-        res["ingest_cold_over_warm"] = _r(res["ingest_cold_process_seconds"] / res["ingest_seconds"], 3)
+        res["ingest_cold_over_warm"] = rounded(res["ingest_cold_process_seconds"] / res["ingest_seconds"], 3)
         log(f"ingest: {res['documents']} documents, {res['pages']} pages, {res['chunks']} chunks "
             f"in {res['ingest_seconds']} s; raw encode of the same chunks")
         chunks, vectors, registry = stored_chunks(bs)
         res.update(measure_raw_encode(bs, chunks, vectors))
         embed_s, extract_s = res["stages_seconds"]["embed"], res["stages_seconds"]["extract"]
-        res["embed_stage_chunks_per_second"] = _r(res["chunks"] / embed_s, 1) if embed_s else None
-        res["embedding_fraction_of_limit"] = _r(res["raw_encode_seconds"] / embed_s, 3) if embed_s else None
-        res["ingest_fraction_of_limit"] = _r((extract_s + res["raw_encode_seconds"]) / res["ingest_seconds"], 3)
+        res["embed_stage_chunks_per_second"] = rounded(res["chunks"] / embed_s, 1) if embed_s else None
+        res["embedding_fraction_of_limit"] = rounded(res["raw_encode_seconds"] / embed_s, 3) if embed_s else None
+        res["ingest_fraction_of_limit"] = rounded((extract_s + res["raw_encode_seconds"]) / res["ingest_seconds"], 3)
         log("re-ingest of the unchanged corpus")
         res.update(measure_reingest(bs))
         if not opts.quick:  # a cold naive child imports torch and sentence-transformers: not for the smoke test
             log("naive LangChain pipeline: cold build in a fresh process")
             res.update(measure_cold_naive(bs))
-            res["naive_ingest_ratio_cold"] = _r(res["ingest_cold_process_seconds"] / res["naive_ingest_cold_seconds"], 3)
+            res["naive_ingest_ratio_cold"] = rounded(res["ingest_cold_process_seconds"] / res["naive_ingest_cold_seconds"], 3)
         log("naive LangChain pipeline: warm build in this process")
         res.update(measure_warm_naive(bs))
-        res["naive_ingest_ratio"] = _r(res["ingest_seconds"] / res["naive_ingest_seconds"], 3)
+        res["naive_ingest_ratio"] = rounded(res["ingest_seconds"] / res["naive_ingest_seconds"], 3)
         log(f"query side: {len(questions)} questions in a fresh process"
             + (f", then {opts.llm_questions} local-LLM answers" if opts.llm_questions else ""))
-        res.update(_in_child(measure_queries, bs.model_dump(), questions, opts.llm_questions, True))
-        res["naive_retrieval_ratio"] = _r(res["retrieval_p50_ms"] / res["naive_retrieval_p50_ms"], 3)
-        res["naive_retrieval_ratio_p95"] = _r(res["retrieval_p95_ms"] / res["naive_retrieval_p95_ms"], 3)
+        res.update(in_child(measure_queries, bs.model_dump(), questions, opts.llm_questions, True))
+        res["naive_retrieval_ratio"] = rounded(res["retrieval_p50_ms"] / res["naive_retrieval_p50_ms"], 3)
+        res["naive_retrieval_ratio_p95"] = rounded(res["retrieval_p95_ms"] / res["naive_retrieval_p95_ms"], 3)
         res["scaling"] = measure_scaling(bs, work, chunks, vectors, registry, opts.factors, questions, res, log)
         largest = res["scaling"][f"{max(opts.factors)}x"]
         res["retrieval_p95_ms_largest"] = largest["retrieval_p95_ms"]
@@ -284,8 +284,8 @@ def run_bench(settings: Settings, opts: BenchOptions, log: Log = print) -> dict:
         res["largest_factor"] = max(opts.factors)
         res["load_average_end"] = _loadavg()
         # Wall time against CPU time shows how much other jobs slowed this run down.
-        res["bench_wall_seconds"] = _r(time.perf_counter() - started, 1)
-        res["bench_cpu_seconds"] = _r(cpu_seconds(children=True) - cpu0, 1)
+        res["bench_wall_seconds"] = rounded(time.perf_counter() - started, 1)
+        res["bench_cpu_seconds"] = rounded(cpu_seconds(children=True) - cpu0, 1)
         res["targets"] = check_targets(res)
         return res
     finally:

@@ -10,7 +10,7 @@ from typing import Callable
 
 import numpy as np
 
-from evals.bench import WARM_QUESTION, _r, pct, rss_mb
+from evals.bench import WARM_QUESTION, pct, rounded, rss_mb
 from ingest.errors import CarbonQAError
 from ingest.settings import Settings
 
@@ -34,11 +34,11 @@ def measure_queries(settings_data: dict, questions: list[str], llm_questions: in
     from assistant.answering.answer import Assistant
 
     settings = Settings(**settings_data)
-    out: dict = {"rss_start_mb": _r(rss_mb(), 0)}
+    out: dict = {"rss_start_mb": rounded(rss_mb(), 0)}
     t = time.perf_counter()
     assistant = Assistant(settings)
     assistant.warm_up()  # BM25 build, IDF table, embedding model: the chat process's start-up
-    out["warm_up_seconds"] = _r(time.perf_counter() - t)
+    out["warm_up_seconds"] = rounded(time.perf_counter() - t)
     assistant.ask(WARM_QUESTION)
     retrieval, extractive, abstained = [], [], 0
     for q in questions:
@@ -52,7 +52,7 @@ def measure_queries(settings_data: dict, questions: list[str], llm_questions: in
         retrieval_p50_ms=pct(retrieval, 50), retrieval_p95_ms=pct(retrieval, 95),
         extractive_p50_ms=pct(extractive, 50), extractive_p95_ms=pct(extractive, 95),
         extractive_abstained=abstained, questions=len(questions),
-        rss_after_answering_mb=_r(rss_mb(), 0),
+        rss_after_answering_mb=rounded(rss_mb(), 0),
     )
     if naive:
         from evals.baselines import NaiveBaseline
@@ -81,7 +81,7 @@ def measure_llm(assistant, questions: list[str]) -> dict:
     try:
         t = time.perf_counter()
         assistant.llm("llamacpp").warm_up()
-        out["llm_load_seconds"] = _r(time.perf_counter() - t)
+        out["llm_load_seconds"] = rounded(time.perf_counter() - t)
     except (CarbonQAError, ImportError) as exc:
         out["llm_note"] = f"LLM not measured: {exc}"
         return out
@@ -95,9 +95,9 @@ def measure_llm(assistant, questions: list[str]) -> dict:
         if done is not None:
             total.append(done - t)
     out.update(
-        llm_ttft_seconds=_r(float(np.median(ttft))) if ttft else None, llm_ttft_max_seconds=_r(max(ttft, default=None)),
-        llm_total_seconds=_r(float(np.median(total))) if total else None, llm_questions=len(ttft),
-        llm_errors=errors, rss_after_llm_mb=_r(rss_mb(), 0),
+        llm_ttft_seconds=rounded(float(np.median(ttft))) if ttft else None, llm_ttft_max_seconds=rounded(max(ttft, default=None)),
+        llm_total_seconds=rounded(float(np.median(total))) if total else None, llm_questions=len(ttft),
+        llm_errors=errors, rss_after_llm_mb=rounded(rss_mb(), 0),
         llm_note=f"median of {len(ttft)} answers after a warm-up; TTFT counted from ask(), total over "
                  f"{len(total)} completed" + (f"; {len(errors)} failed: {errors[0]}" if errors else ""),
     )
@@ -128,9 +128,9 @@ def measure_llm_prompts(assistant, questions: list[str]) -> dict:
     if not old:
         return {}
     return {
-        "llm_ttft_chunks_prompt_seconds": _r(float(np.median(old))),
-        "llm_ttft_evidence_prompt_seconds": _r(float(np.median(new))),
-        "llm_ttft_evidence_over_chunks": _r(float(np.median(new)) / float(np.median(old)), 3),
+        "llm_ttft_chunks_prompt_seconds": rounded(float(np.median(old))),
+        "llm_ttft_evidence_prompt_seconds": rounded(float(np.median(new))),
+        "llm_ttft_evidence_over_chunks": rounded(float(np.median(new)) / float(np.median(old)), 3),
         "llm_evidence_chars_median": int(np.median(new_chars)), "llm_chunks_chars_median": int(np.median(old_chars)),
     }
 
@@ -153,7 +153,7 @@ def _llm_answer(assistant, question: str, errors: list[str]) -> tuple[float | No
     return (first[0] if first else done), done
 
 
-def _in_child(fn: Callable, *args):
+def in_child(fn: Callable, *args):
     """Run fn(*args) in a fresh spawned process and return its result."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
