@@ -37,8 +37,7 @@ def rejudge_out_of_fold(turns: list, model, table_path=None) -> None:
     """
     import numpy as np
 
-    from assistant.answering.answerability import sigmoid
-    from assistant.answering.features import lacks_value, question_features
+    from assistant.answering.scoring import judgement
     from evals import train as T
 
     table = T.read_table(table_path) if table_path else T.read_table()
@@ -49,10 +48,8 @@ def rejudge_out_of_fold(turns: list, model, table_path=None) -> None:
         n = len(ev.candidates)
         lg = oof[i:i + n]
         i += n or 1
-        order = np.argsort(-lg)
-        ev.scored = [(float(sigmoid(lg[j])), ev.candidates[int(j)].sentence) for j in order]
-        ev.support = model.answerable(question_features(ev.features, lg, ev.missing))
-        ev.lacks_value = lacks_value(ev.features, lg, model.value_top_k)
+        j = judgement(model, ev.candidates, ev.features, lg, ev.missing)
+        ev.scored, ev.support, ev.lacks_value = j.scored, j.support, j.lacks_value
     if i != len(table.y):
         raise CarbonQAError("the gathered turns do not match the feature table: rerun `carbonqa eval train`")
 

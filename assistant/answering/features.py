@@ -68,11 +68,14 @@ def pair_features(asked: Asked, cands: list[Candidate], idf: dict[str, float], m
     best_lex = max(lexical, default=0.0)
     best_dense = max((c.dense for c in cands), default=0.0)
     rows = []
+    contexts: dict[str, set[str]] = {}  # several candidates share a passage: tokenise it once
     value_anywhere = any(has_value(c.sentence.text, asked.value) for c in cands) if asked.value else True
     for c, toks, lex in zip(cands, sent_toks, lexical):
         s, p = c.sentence, c.sentence.passage
         text = s.text
-        ctx = set(tokenize(f"{p.title} {p.section} {p.text}"))
+        ctx = contexts.get(p.id)
+        if ctx is None:
+            ctx = contexts[p.id] = set(tokenize(f"{p.title} {p.section} {p.text}"))
         sec = set(tokenize(f"{s.section} {p.title}"))
         found = [w for t, w in weights.items() if t in toks]
         stoks = tokenize(text)

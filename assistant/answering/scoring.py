@@ -59,6 +59,16 @@ class Judgement:
     lacks_value: bool  # a value is asked for and none of the best sentences states one
 
 
+def judgement(model: Model, cands: list[Candidate], X: np.ndarray, logits: np.ndarray,
+              missing: float) -> Judgement:
+    """The model's verdict from the candidates' sentence logits (from the model, or out-of-fold in tuning)."""
+    support = model.answerable(question_features(X, logits, missing))
+    no_value = lacks_value(X, logits, model.value_top_k)
+    probs = sigmoid(logits)
+    order = np.argsort(-logits)
+    return Judgement([(float(probs[i]), cands[int(i)].sentence) for i in order], support, X, no_value)
+
+
 class Scorer:
     """Sentence candidates and their probabilities; sentence vectors are cached per process."""
 
@@ -105,14 +115,7 @@ class Scorer:
               named_docs: set[str]) -> Judgement:
         """Every candidate's P(states the answer), P(the corpus answers), and whether a value asked for is absent."""
         X = pair_features(asked, cands, self.idf, missing, named_docs)
-        logits = model.sentence_logits(X)
-        support = model.answerable(question_features(X, logits, missing))
-        no_value = lacks_value(X, logits, model.value_top_k)
-        if not cands:
-            return Judgement([], support, X, no_value)
-        probs = sigmoid(logits)
-        order = np.argsort(-logits)
-        return Judgement([(float(probs[i]), cands[int(i)].sentence) for i in order], support, X, no_value)
+        return judgement(model, cands, X, model.sentence_logits(X), missing)
 
     def _vectors(self, texts: list[str]) -> np.ndarray:
         """Embeddings with a bounded per-process cache keyed by sentence text."""
