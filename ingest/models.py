@@ -5,6 +5,12 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 
 
+def embed_text(title: str, section: str, text: str) -> tuple[str, int]:
+    """What the embedder sees for a chunk (title > section, then the text) and where the text starts in it."""
+    head = " > ".join(p for p in (title, section) if p)
+    return (f"{head}\n{text}", len(head) + 1) if head else (text, 0)
+
+
 @dataclass(frozen=True)
 class Page:
     """One physical page of cleaned text (number is 1-based)."""
@@ -51,8 +57,7 @@ class Chunk:
 
     def embed_text(self) -> str:
         """Text the embedder sees: title and section give the passage its context."""
-        head = " > ".join(p for p in (self.title, self.section) if p)
-        return f"{head}\n{self.text}" if head else self.text
+        return embed_text(self.title, self.section, self.text)[0]
 
     def metadata(self) -> dict:
         """Flat metadata for Chroma (lists become |-joined strings)."""

@@ -8,15 +8,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+import numpy as np
 from filelock import FileLock, Timeout
 
 from ingest.adhoc import adhoc_entries
-from ingest.chunking import chunk_document, load_tokenizer
+from ingest.chunking import chunk_document, load_tokenizer, sentence_spans
 from ingest.clean import clean_pages
 from ingest.embed import get_embedder
 from ingest.errors import CarbonQAError, DocumentError
 from ingest.manifest import DocumentEntry, ManifestError, file_sha256, load_manifest
-from ingest.models import DocText
+from ingest.models import Chunk, DocText, embed_text
 from ingest.pdf import extract_raw
 from ingest.settings import Settings
 from ingest.store import Store
@@ -209,6 +210,19 @@ def _purge_unlisted(store: Store, registry: dict[str, dict], listed: set[str]) -
     return out
 
 
+def embed_chunks(embedder, chunks: list[Chunk], batch_size: int) -> tuple[np.ndarray, tuple[list, list]]:
+    """Chunk vectors and, from the same encoding pass, each chunk's sentence vectors with their spans."""
+    texts, spans, shifted = [], [], []
+    for c in chunks:
+        text, shift = embed_text(c.title, c.section, c.text)
+        sp = sentence_spans(c.text, c.page_marks, c.section_marks)
+        texts.append(text)
+        spans.append(sp)
+        shifted.append([(a + shift, b + shift) for a, b in sp])
+    vectors, pooled = embedder.embed_spans(texts, shifted, batch_size)
+    return vectors, (spans, pooled)
+
+
 def _ingest_one(entry: DocumentEntry, settings: Settings, store: Store, rec: dict, embedder,
                 seen_sha: dict[str, str], force: bool) -> DocResult:
     """Ingest one document; whatever goes wrong becomes its failure, and its last good version stays."""
@@ -231,10 +245,10 @@ def _ingest_one(entry: DocumentEntry, settings: Settings, store: Store, rec: dic
             return DocResult(entry.id, "skipped", rec.get("pages", 0), rec.get("chunks", 0))
         chunks, res = process_document(entry, path, sha, settings)
         t = time.perf_counter()
-        vectors = embedder.embed([c.embed_text() for c in chunks], settings.embed_batch_size)
+        vectors, sentence_vectors = embed_chunks(embedder, chunks, settings.embed_batch_size)
         res.stages["embed"] = time.perf_counter() - t
         t = time.perf_counter()
-        store.add_chunks(chunks, vectors)
+        store.add_chunks(chunks, vectors, sentence_vectors)
         res.seconds = time.perf_counter() - t0
         store.put_record(entry.id, _record(entry, sha, settings, res))
         store.collect_garbage(entry.id, sha)

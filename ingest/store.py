@@ -14,6 +14,7 @@ import numpy as np
 
 from ingest.errors import CarbonQAError, ReindexNeeded
 from ingest.models import Chunk
+from ingest.sentvecs import SentenceVectors
 from ingest.settings import Settings
 
 BATCH = 1000
@@ -46,6 +47,8 @@ class Store:
         self.client = _client(settings)
         self.chunk_name = settings.collection
         self.doc_name = f"{settings.collection}-docs"
+        self.sentences = SentenceVectors(settings.data_dir / "sentences" / settings.collection,
+                                         settings.index_digest)
         self._open()
 
     def _open(self) -> None:
@@ -80,6 +83,7 @@ class Store:
                 self.client.delete_collection(name)
             except Exception:  # absent collection: nothing to drop
                 pass
+        self.sentences.reset()
         self._open()
 
     def registry(self) -> dict[str, dict]:
@@ -92,8 +96,15 @@ class Store:
         clean = {k: v for k, v in record.items() if v is not None}
         self.docs.upsert(ids=[doc_id], embeddings=[[1.0]], metadatas=[clean], documents=[doc_id])
 
-    def add_chunks(self, chunks: list[Chunk], vectors: np.ndarray) -> None:
-        """Upsert chunks (idempotent: ids derive from sha256 and offsets)."""
+    def add_chunks(self, chunks: list[Chunk], vectors: np.ndarray,
+                   sentences: tuple[list, list] | None = None) -> None:
+        """Upsert chunks (idempotent: ids derive from sha256 and offsets), and their sentence vectors.
+
+        `sentences` is (spans per chunk, vectors per chunk); it is written before the chunks so
+        that the registry switch, which comes after both, never exposes chunks without it.
+        """
+        if sentences and chunks:
+            self.sentences.write(chunks[0].doc_id, chunks[0].doc_sha256, [c.id for c in chunks], *sentences)
         for i in range(0, len(chunks), BATCH):
             part = chunks[i: i + BATCH]
             self.chunks.upsert(
@@ -107,6 +118,7 @@ class Store:
         if active_sha:
             where = {"$and": [{"doc_id": doc_id}, {"doc_sha256": {"$ne": active_sha}}]}
         self.chunks.delete(where=where)
+        self.sentences.drop(doc_id, active_sha)
 
     def purge(self, doc_id: str) -> None:
         """Remove a document: its record first (readers stop seeing it), then its chunks."""
@@ -116,6 +128,10 @@ class Store:
     def active(self) -> dict[str, str]:
         """doc_id -> active sha256 for documents that have an ingested version."""
         return {d: r["sha256"] for d, r in self.registry().items() if r.get("sha256")}
+
+    def sentence_table(self) -> dict[str, dict[int, np.ndarray]]:
+        """Stored sentence vectors of the active versions: chunk id -> {offset: vector}."""
+        return self.sentences.load(self.active())
 
     def index_version(self) -> str:
         """Changes whenever the set of active document versions changes."""

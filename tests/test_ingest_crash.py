@@ -41,18 +41,18 @@ import ingest.embed as _embed
 import ingest.store as _store
 
 # Both embedding backends are hooked: the hook must not depend on which one is the default.
-_orig_embed = {c: c.embed for c in (_embed.SentenceTransformerEmbedder, _embed.OnnxEmbedder)}
+_orig_embed = {c: c.embed_spans for c in (_embed.SentenceTransformerEmbedder, _embed.OnnxEmbedder)}
 _orig_add = _store.Store.add_chunks
 _orig_put = _store.Store.put_record
 
 
-def embed(self, texts, batch_size=64):
+def embed_spans(self, texts, spans, batch_size=64):
     _hit("embed")  # the marker is written, then the real embedding runs until the kill lands
-    return _orig_embed[type(self)](self, texts, batch_size)
+    return _orig_embed[type(self)](self, texts, spans, batch_size)
 
 
-def add_chunks(self, chunks, vectors):
-    _orig_add(self, chunks, vectors)
+def add_chunks(self, chunks, vectors, sentences=None):
+    _orig_add(self, chunks, vectors, sentences)
     _hit("stored")  # chunks written, registry record not yet
 
 
@@ -62,7 +62,7 @@ def put_record(self, doc_id, record):
 
 
 for _cls in _orig_embed:
-    _cls.embed = embed
+    _cls.embed_spans = embed_spans
 _store.Store.add_chunks = add_chunks
 _store.Store.put_record = put_record
 '''

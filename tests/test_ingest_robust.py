@@ -24,6 +24,12 @@ class _FailingEmbedder:
             raise RuntimeError("CUDA error: device-side assert triggered")
         return self.real.embed(texts, batch_size)
 
+    def embed_spans(self, texts, spans, batch_size: int = 64):
+        """Vectors and span vectors, or the same RuntimeError."""
+        if any(self.marker in t for t in texts):
+            raise RuntimeError("CUDA error: device-side assert triggered")
+        return self.real.embed_spans(texts, spans, batch_size)
+
 
 def _patch_embedder(monkeypatch, marker: str) -> None:
     import ingest.pipeline as pipeline
@@ -36,10 +42,10 @@ def _break_store(monkeypatch, marker: str) -> None:
     """Chroma fails on the chunks of one document."""
     original = Store.add_chunks
 
-    def add_chunks(self, chunks, vectors):
+    def add_chunks(self, chunks, vectors, sentences=None):
         if any(marker in c.text for c in chunks):
             raise ValueError("chromadb.errors.InternalError: database disk image is malformed")
-        return original(self, chunks, vectors)
+        return original(self, chunks, vectors, sentences)
 
     monkeypatch.setattr(Store, "add_chunks", add_chunks)
 

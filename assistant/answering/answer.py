@@ -136,7 +136,8 @@ class Assistant:
         version = self.search.store.index_version()
         if self._scorer is None or self._scorer[0] != version:
             idf = idf_table([tokenize(t) for t in lex.texts])
-            self._scorer = (version, Scorer(self.search.embedder, idf))
+            stored = self.search.store.sentence_table()
+            self._scorer = (version, Scorer(self.search.embedder, idf, stored=stored))
         return self._scorer[1]
 
     def llm(self, provider: str):

@@ -23,6 +23,7 @@ FEATURES = (
     "attr_value", "value_absent_q", "definition_q", "definitional", "glossary", "named_doc", "listing_q",
     "lead_in", "length", "heading_like", "cross_ref", "digits", "window", "window_value",
     "subject_value", "window_subject_value", "attr_subject", "dense_value",
+    "dense_context",
 )
 # Question-level inputs of the answerability model, derived from the pair features of its candidates.
 # Few on purpose: with ~200 dev questions a longer list fitted noise (cross-validated AUC fell).
@@ -41,6 +42,7 @@ class Candidate:
     rank: int  # rank of its passage in the retrieved list (0 = best)
     dense: float = 0.0  # cosine of question and sentence embeddings
     dense_rank: int = 0
+    dense_context: float = 0.0  # cosine of the question and the sentence's in-context vector (stored at ingest)
     window: str = ""  # the sentence with its neighbours in the passage: answers often sit next to the topic
 
 
@@ -99,6 +101,7 @@ def pair_features(asked: Asked, cands: list[Candidate], idf: dict[str, float], m
             float(bool(_DIGIT.search(text))),
             window, window_value,
             subj * value_found, window * window_value, subj * attr_named, c.dense * value_found,
+            c.dense_context,
         ])
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
 

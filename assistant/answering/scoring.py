@@ -17,8 +17,20 @@ from assistant.answering.question import Asked, has_value
 from assistant.models import Citation, Passage
 from assistant.answering.quotes import Sentence, cite, sentences
 from assistant.retrieval.text import content_words, token_overlap, tokenize
+from ingest.chunking import sentence_spans
+from ingest.models import embed_text
 
-CACHE_SIZE = 20000
+CACHE_SIZE = 2000  # passages
+TEXT_CACHE_SIZE = 20000  # sentences
+# Two-stage candidate choice, set on dev out of fold: the 48 best by the cheap pre-score get the
+# in-context sentence vectors stored at ingest (free), and only the 12 best of pre-score + that
+# similarity are embedded on their own, the one encoding left per question. Against embedding
+# the 32 best on their own: key-fact recall 0.571 vs 0.561, abstain recall 0.433 vs 0.463,
+# false abstain 0.041 vs 0.048, at about 40 % of the encoding time; in-context vectors alone
+# were faster still but lost abstain recall (0.358) and key-fact recall (0.533).
+LATE_POOL = 48
+LATE_WEIGHT = 1.0
+EMBEDDED = 12
 
 
 def idf_table(token_lists: list[list[str]]) -> dict[str, float]:
@@ -72,13 +84,18 @@ def judgement(model: Model, cands: list[Candidate], X: np.ndarray, logits: np.nd
 class Scorer:
     """Sentence candidates and their probabilities; sentence vectors are cached per process."""
 
-    def __init__(self, embedder, idf: dict[str, float], passages_used: int = 10, max_embedded: int = 32):
+    def __init__(self, embedder, idf: dict[str, float], passages_used: int = 10, max_embedded: int = EMBEDDED,
+                 stored: dict[str, dict[int, np.ndarray]] | None = None):
         self.embedder = embedder
         self.idf = idf
         self.passages_used = passages_used
         self.max_embedded = max_embedded
-        self._cache: dict[str, np.ndarray] = {}
+        # chunk id -> {sentence offset: vector}, pooled at ingest from the chunk's own encoding pass
+        self.stored = stored or {}
+        self._cache: dict[str, dict[int, np.ndarray]] = {}
+        self._texts: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
+        self.late_pool = LATE_POOL
 
     def candidates(self, asked: Asked, focus: str, passages: list[Passage]) -> list[Candidate]:
         """The sentences of the top passages most worth judging, with their dense similarity."""
@@ -101,10 +118,15 @@ class Scorer:
             lex = sum(w for t, w in weights.items() if t in toks) / total
             return lex + 0.15 * has_value(c.sentence.text, asked.value) + 0.1 / (1 + c.rank)
 
-        pool = sorted(pool, key=lambda c: -promise(c))[: self.max_embedded]
+        pre = {id(c): promise(c) for c in pool}
+        pool = sorted(pool, key=lambda c: -pre[id(c)])[: self.late_pool]
         qvec = self.embedder.embed([focus])[0]
-        vecs = self._vectors([c.sentence.text for c in pool])
-        sims = vecs @ qvec
+        late = self._vectors([c.sentence for c in pool]) @ qvec
+        for c, sim in zip(pool, late):
+            c.dense_context = float(sim)
+            pre[id(c)] += LATE_WEIGHT * float(sim)
+        pool = sorted(pool, key=lambda c: -pre[id(c)])[: self.max_embedded]
+        sims = self._standalone([c.sentence.text for c in pool]) @ qvec
         for c, sim in zip(pool, sims):
             c.dense = float(sim)
         for r, i in enumerate(np.argsort(-sims)):
@@ -117,18 +139,42 @@ class Scorer:
         X = pair_features(asked, cands, self.idf, missing, named_docs)
         return judgement(model, cands, X, model.sentence_logits(X), missing)
 
-    def _vectors(self, texts: list[str]) -> np.ndarray:
-        """Embeddings with a bounded per-process cache keyed by sentence text."""
-        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
+    def _standalone(self, texts: list[str]) -> np.ndarray:
+        """Each sentence embedded on its own, cached by text."""
+        todo = [t for t in dict.fromkeys(texts) if t not in self._texts]
         if todo:
-            fresh = self.embedder.embed(todo)
+            # Batches of 4: sentence lengths vary widely, and padding 12 to the longest cost 1.7x the time.
+            fresh = self.embedder.embed(todo, batch_size=4)
             with self._lock:  # chat requests run in parallel threads
                 for t, v in zip(todo, fresh):
-                    self._cache[t] = v
-                while len(self._cache) > CACHE_SIZE:
-                    self._cache.pop(next(iter(self._cache)))
+                    self._texts[t] = v
+                while len(self._texts) > TEXT_CACHE_SIZE:
+                    self._texts.pop(next(iter(self._texts)))
         with self._lock:
-            return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+            return np.stack([self._texts[t] for t in texts]) if texts else np.zeros((0, self.embedder.dim), np.float32)
+
+    def _vectors(self, sents: list[Sentence]) -> np.ndarray:
+        """Each sentence's vector in its passage's context: stored at ingest, else pooled here once per passage."""
+        rows = []
+        for s in sents:
+            pid = s.passage.id
+            table = self.stored.get(pid) or self._cache.get(pid)
+            if table is None or s.offset not in table:
+                table = self._late_chunk(s.passage)
+            rows.append(table.get(s.offset, np.zeros(self.embedder.dim, np.float32)))
+        return np.stack(rows).astype(np.float32) if rows else np.zeros((0, self.embedder.dim), np.float32)
+
+    def _late_chunk(self, passage: Passage) -> dict[int, np.ndarray]:
+        """Sentence vectors of a passage not in the stored table (a definition, an index built before them)."""
+        spans = sentence_spans(passage.text, passage.page_marks, passage.section_marks)
+        text, shift = embed_text(passage.title, passage.section, passage.text)
+        _, pooled = self.embedder.embed_spans([text], [[(a + shift, b + shift) for a, b in spans]])
+        table = {a: v for (a, _b), v in zip(spans, pooled[0])}
+        with self._lock:  # chat requests run in parallel threads
+            self._cache[passage.id] = table
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.pop(next(iter(self._cache)))
+        return table
 
 
 def select(scored: list[tuple[float, Sentence]], max_sentences: int = 4, relative: float = 0.5,

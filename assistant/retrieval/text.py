@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from functools import lru_cache
 
 STOP = frozenset("""
 a about above after again against all also am an and any are as at be because been before being
@@ -28,6 +29,12 @@ def _stem(tok: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased tokens for BM25; clause numbers like 3.11.2 and ISO 14064-2 stay whole."""
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=1 << 15)
+def _tokens(text: str) -> tuple[str, ...]:
+    """tokenize, remembered: the answer step meets the same sentences in its pre-score and its features."""
     out = []
     for tok in _TOKEN.findall(text.lower()):
         if tok in STOP:
@@ -35,7 +42,7 @@ def tokenize(text: str) -> list[str]:
         out.append(_stem(tok))
         if any(c in tok for c in ".-/") and not tok[0].isdigit():
             out.extend(_stem(p) for p in re.split(r"[.\-/]", tok) if p and p not in STOP)
-    return out
+    return tuple(out)
 
 
 def content_words(text: str) -> list[str]:

@@ -1,0 +1,76 @@
+"""Sentence vectors beside the index: one file per document version, written before its switch.
+
+The answer step compares the question with every candidate sentence. Embedding those sentences
+per question cost about a second on 2 cores; pooling them at ingest from the chunk's own
+encoding pass ("late chunking") costs nothing extra, and reading them back is a lookup.
+Files are named by document and content hash, so a reader of the registry's active version
+never sees another version's vectors; a missing file only means the answer step pools its own.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+class SentenceVectors:
+    """Per-document `.npz` files: chunk id, sentence offset in the chunk, float16 vector."""
+
+    def __init__(self, root: Path, digest: str):
+        self.root = Path(root)
+        self.digest = digest
+
+    def _path(self, doc_id: str, sha: str) -> Path:
+        """The file of one document version."""
+        return self.root / f"{_SAFE.sub('_', doc_id)}@{sha[:16]}.npz"
+
+    def write(self, doc_id: str, sha: str, chunk_ids: list[str], spans: list[list[tuple[int, int]]],
+              vecs: list[np.ndarray]) -> None:
+        """Write one version's vectors atomically (temp file, then rename)."""
+        ids = [c for c, sp in zip(chunk_ids, spans) for _ in sp]
+        offsets = [a for sp in spans for a, _b in sp]
+        dim = vecs[0].shape[1] if vecs else 0
+        stacked = np.vstack([v for v in vecs if len(v)]) if ids else np.zeros((0, dim))
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self._path(doc_id, sha)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, ids=np.array(ids, dtype=str), offsets=np.array(offsets, dtype=np.int32),
+                 vecs=stacked.astype(np.float16), digest=np.array(self.digest))
+        os.replace(tmp, path)
+
+    def drop(self, doc_id: str, keep_sha: str | None = None) -> None:
+        """Delete a document's files, except the one of keep_sha."""
+        if not self.root.is_dir():
+            return
+        keep = self._path(doc_id, keep_sha).name if keep_sha else None
+        prefix = f"{_SAFE.sub('_', doc_id)}@"
+        for f in self.root.iterdir():
+            if f.name.startswith(prefix) and f.name != keep:
+                f.unlink(missing_ok=True)
+
+    def reset(self) -> None:
+        """Delete every file (a forced rebuild)."""
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def load(self, active: dict[str, str]) -> dict[str, dict[int, np.ndarray]]:
+        """chunk id -> {offset: float32 vector} for the active versions; unreadable files are skipped."""
+        table: dict[str, dict[int, np.ndarray]] = {}
+        for doc_id, sha in active.items():
+            path = self._path(doc_id, sha)
+            if not path.is_file():
+                continue
+            try:
+                with np.load(path) as z:
+                    if str(z["digest"]) != self.digest:
+                        continue
+                    ids, offsets, vecs = z["ids"], z["offsets"], z["vecs"].astype(np.float32)
+            except (OSError, ValueError, KeyError):
+                continue  # the answer step pools what is missing
+            for cid, off, v in zip(ids.tolist(), offsets.tolist(), vecs):
+                table.setdefault(cid, {})[off] = v
+        return table

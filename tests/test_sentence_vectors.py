@@ -1,0 +1,77 @@
+"""Sentence vectors stored at ingest: one per sentence of every active chunk, switched with its document."""
+from __future__ import annotations
+
+import numpy as np
+
+from helpers_pdf import make_rules_pdf
+from ingest.chunking import sentence_spans
+from ingest.embed import get_embedder
+from ingest.models import embed_text
+from ingest.pipeline import ingest
+from ingest.sentvecs import SentenceVectors
+from ingest.store import Store
+from small_index import small_env, small_index  # noqa: F401  (fixtures)
+
+
+def _files(settings) -> list[str]:
+    return sorted(p.name for p in Store(settings).sentences.root.glob("*.npz"))
+
+
+def test_every_sentence_of_every_active_chunk_has_its_in_context_vector(tmp_settings):
+    ingest(tmp_settings)
+    store = Store(tmp_settings)
+    table = store.sentence_table()
+    ids, texts, metas = store.all_chunks()
+    emb = get_embedder(tmp_settings.embedding_model, tmp_settings.embedding_backend)
+    for cid, text, meta in list(zip(ids, texts, metas))[:3]:
+        spans = sentence_spans(text, meta["page_marks"], meta["section_marks"])
+        assert sorted(table[cid]) == [a for a, _ in spans]
+        full, shift = embed_text(meta["title"], meta["section"], text)
+        _, pooled = emb.embed_spans([full], [[(a + shift, b + shift) for a, b in spans]])
+        got = np.stack([table[cid][a] for a, _ in spans])
+        # float16 on disk: equal to the fresh pooling within that precision
+        assert np.allclose(got, pooled[0], atol=2e-3)
+        assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=2e-3)
+
+
+def test_a_replaced_document_leaves_only_its_new_vectors(tmp_settings):
+    ingest(tmp_settings)
+    before = _files(tmp_settings)
+    assert len(before) == 2
+    make_rules_pdf(tmp_settings.corpus_dir / "doc-a.pdf", tag="Z")
+    ingest(tmp_settings)
+    after = _files(tmp_settings)
+    assert len(after) == 2 and [f for f in after if f.startswith("doc-b")] == [f for f in before if f.startswith("doc-b")]
+    assert [f for f in after if f.startswith("doc-a")] != [f for f in before if f.startswith("doc-a")]
+    store = Store(tmp_settings)
+    ids, _, _ = store.all_chunks()
+    assert set(store.sentence_table()) == set(ids)
+
+
+def test_files_of_other_index_settings_or_damaged_files_are_ignored(tmp_path):
+    sv = SentenceVectors(tmp_path, "s7-aaa")
+    vec = np.eye(3, dtype=np.float32)
+    sv.write("doc", "f" * 64, ["c1", "c2"], [[(0, 5), (6, 9)], [(0, 4)]], [vec[:2], vec[2:]])
+    table = sv.load({"doc": "f" * 64})
+    assert sorted(table) == ["c1", "c2"] and sorted(table["c1"]) == [0, 6]
+    assert SentenceVectors(tmp_path, "s7-bbb").load({"doc": "f" * 64}) == {}
+    next(tmp_path.glob("*.npz")).write_bytes(b"not a zip")
+    assert sv.load({"doc": "f" * 64}) == {}
+    assert not list(tmp_path.glob("*.tmp*")), "no temp file left behind"
+
+
+def test_the_answer_step_reads_stored_vectors_instead_of_encoding_passages(small_env):
+    from assistant.answering.answer import Assistant
+
+    assistant = Assistant(small_env)
+    scorer = assistant.scorer()
+    assert scorer.stored, "the small index has stored sentence vectors"
+    calls = []
+    real = scorer.embedder.embed_spans
+    scorer.embedder.embed_spans = lambda *a, **k: calls.append(a) or real(*a, **k)
+    try:
+        ans = assistant.ask("What must the project proponent submit?")
+    finally:
+        del scorer.embedder.embed_spans
+    chunk_calls = [a for a in calls if a[1]]  # calls with spans pool a passage's sentences
+    assert ans.passages and not chunk_calls
