@@ -25,9 +25,10 @@ TEXT_CACHE_SIZE = 20000  # sentences
 # Two-stage candidate choice, set on dev out of fold: the 48 best by the cheap pre-score get the
 # in-context sentence vectors stored at ingest (free), and only the 12 best of pre-score + that
 # similarity are embedded on their own, the one encoding left per question. Against embedding
-# the 32 best on their own: key-fact recall 0.571 vs 0.561, abstain recall 0.433 vs 0.463,
-# false abstain 0.041 vs 0.048, at about 40 % of the encoding time; in-context vectors alone
-# were faster still but lost abstain recall (0.358) and key-fact recall (0.533).
+# the 32 best on their own (dev, out of fold): key-fact recall 0.567 vs 0.561, abstain recall
+# 0.463 vs 0.463, false abstain 0.041 vs 0.048, at about a quarter of the answer step's time
+# (test, read once afterwards, was 2-3 questions lower per measure: evals/README.md). In-context
+# vectors alone were faster still but lost abstain recall (0.358) and key-fact recall (0.533).
 LATE_POOL = 48
 LATE_WEIGHT = 1.0
 EMBEDDED = 12
@@ -85,7 +86,7 @@ class Scorer:
     """Sentence candidates and their probabilities; sentence vectors are cached per process."""
 
     def __init__(self, embedder, idf: dict[str, float], passages_used: int = 10, max_embedded: int = EMBEDDED,
-                 stored: dict[str, dict[int, np.ndarray]] | None = None):
+                 stored: dict[str, dict[int, np.ndarray]] | None = None, late_pool: int = LATE_POOL):
         self.embedder = embedder
         self.idf = idf
         self.passages_used = passages_used
@@ -95,7 +96,7 @@ class Scorer:
         self._cache: dict[str, dict[int, np.ndarray]] = {}
         self._texts: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
-        self.late_pool = LATE_POOL
+        self.late_pool = late_pool
 
     def candidates(self, asked: Asked, focus: str, passages: list[Passage]) -> list[Candidate]:
         """The sentences of the top passages most worth judging, with their dense similarity."""
