@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
+SOLO = ".solo"
 
 
 class SentenceVectors:
@@ -25,9 +26,9 @@ class SentenceVectors:
         self.root = Path(root)
         self.digest = digest
 
-    def _path(self, doc_id: str, sha: str) -> Path:
-        """The file of one document version."""
-        return self.root / f"{_SAFE.sub('_', doc_id)}@{sha[:16]}.npz"
+    def _path(self, doc_id: str, sha: str, kind: str = "") -> Path:
+        """The file of one document version ('.solo' for the vectors of sentences encoded on their own)."""
+        return self.root / f"{_SAFE.sub('_', doc_id)}@{sha[:16]}{kind}.npz"
 
     def write(self, doc_id: str, sha: str, chunk_ids: list[str], spans: list[list[tuple[int, int]]],
               vecs: list[np.ndarray]) -> None:
@@ -47,10 +48,10 @@ class SentenceVectors:
         """Delete a document's files, except the one of keep_sha."""
         if not self.root.is_dir():
             return
-        keep = self._path(doc_id, keep_sha).name if keep_sha else None
+        keep = {self._path(doc_id, keep_sha, k).name for k in ("", SOLO)} if keep_sha else set()
         prefix = f"{_SAFE.sub('_', doc_id)}@"
         for f in self.root.iterdir():
-            if f.name.startswith(prefix) and f.name != keep:
+            if f.name.startswith(prefix) and f.name not in keep:
                 f.unlink(missing_ok=True)
 
     def reset(self) -> None:
@@ -73,4 +74,34 @@ class SentenceVectors:
                 continue  # the answer step pools what is missing
             for cid, off, v in zip(ids.tolist(), offsets.tolist(), vecs):
                 table.setdefault(cid, {})[off] = v
+        return table
+
+    def has_solo(self, doc_id: str, sha: str) -> bool:
+        """Whether a version's sentences encoded on their own are on disk."""
+        return self._path(doc_id, sha, SOLO).is_file()
+
+    def write_solo(self, doc_id: str, sha: str, texts: list[str], vecs: np.ndarray) -> None:
+        """Write one version's standalone sentence vectors (keyed by sentence text) atomically."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self._path(doc_id, sha, SOLO)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, texts=np.array(texts, dtype=str), vecs=np.asarray(vecs).astype(np.float16),
+                 digest=np.array(self.digest))
+        os.replace(tmp, path)
+
+    def load_solo(self, active: dict[str, str]) -> dict[str, np.ndarray]:
+        """sentence text -> float32 vector for the active versions that have one; bad files skipped."""
+        table: dict[str, np.ndarray] = {}
+        for doc_id, sha in active.items():
+            path = self._path(doc_id, sha, SOLO)
+            if not path.is_file():
+                continue
+            try:
+                with np.load(path) as z:
+                    if str(z["digest"]) != self.digest:
+                        continue
+                    texts, vecs = z["texts"].tolist(), z["vecs"].astype(np.float32)
+            except (OSError, ValueError, KeyError):
+                continue
+            table.update(zip(texts, vecs))
         return table

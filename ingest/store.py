@@ -133,6 +133,10 @@ class Store:
         """Stored sentence vectors of the active versions: chunk id -> {offset: vector}."""
         return self.sentences.load(self.active())
 
+    def standalone_table(self) -> dict[str, np.ndarray]:
+        """Sentences encoded on their own, of the active versions that have them: text -> vector."""
+        return self.sentences.load_solo(self.active())
+
     def index_version(self) -> str:
         """Changes whenever the set of active document versions changes."""
         payload = json.dumps(sorted(self.active().items()) + [self.settings.index_digest])

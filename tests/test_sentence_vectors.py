@@ -75,3 +75,57 @@ def test_the_answer_step_reads_stored_vectors_instead_of_encoding_passages(small
         del scorer.embedder.embed_spans
     chunk_calls = [a for a in calls if a[1]]  # calls with spans pool a passage's sentences
     assert ans.passages and not chunk_calls
+
+
+def test_the_background_fill_encodes_each_version_once_and_answers_then_encode_only_the_question(tmp_settings):
+    import threading
+
+    from assistant.answering.answer import Assistant
+    from ingest.solo import candidate_texts
+
+    ingest(tmp_settings)
+    assistant = Assistant(tmp_settings)
+    stop = threading.Event()
+    stop.set()
+    assert assistant.fill_sentence_vectors(stop) == 0, "a stopped fill writes nothing"
+    assert assistant.fill_sentence_vectors() == 2
+    assert assistant.fill_sentence_vectors() == 0, "done once per document version"
+    store = Store(tmp_settings)
+    _ids, texts, metas = store.all_chunks()
+    solo = store.standalone_table()
+    assert set(solo) == set(candidate_texts(texts, metas)) and solo
+    emb = get_embedder(tmp_settings.embedding_model, tmp_settings.embedding_backend)
+    some = sorted(solo)[:3]
+    assert np.allclose(np.stack([solo[t] for t in some]), emb.embed(some), atol=2e-3)
+
+    fresh = Assistant(tmp_settings)  # a new process reads the files
+    scorer = fresh.scorer()
+    assert scorer.solo
+    calls = []
+    real = scorer.embedder.embed_spans
+    scorer.embedder.embed_spans = lambda texts, *a, **k: calls.append(list(texts)) or real(texts, *a, **k)
+    try:
+        fresh.ask("What must the project proponent submit?")
+    finally:
+        del scorer.embedder.embed_spans
+    assert all(len(c) == 1 for c in calls), f"only the question is encoded, got {calls}"
+
+    make_rules_pdf(tmp_settings.corpus_dir / "doc-a.pdf", tag="Z")
+    ingest(tmp_settings)
+    assert sorted(p.name.split("@")[0] for p in store.sentences.root.glob("*.solo.npz")) == ["doc-b"]
+
+
+def test_the_chat_service_fills_in_a_background_thread(tmp_settings):
+    import threading
+
+    from assistant.ui.service import ChatService
+
+    ingest(tmp_settings)
+    assert not Store(tmp_settings).standalone_table()
+    service = ChatService(tmp_settings)
+    service.warm_up()
+    service.fill_in_background()
+    for t in threading.enumerate():
+        if t.name == "carbonqa-sentences":
+            t.join(timeout=120)
+    assert Store(tmp_settings).standalone_table()

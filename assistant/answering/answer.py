@@ -30,6 +30,7 @@ from assistant.retrieval.versions import in_force, label_citations
 from ingest.errors import CarbonQAError
 from ingest.manifest import ManifestError, load_manifest
 from ingest.settings import Settings
+from ingest.solo import fill_standalone
 
 MAX_QUESTION_CHARS = 2000
 
@@ -111,6 +112,10 @@ class Assistant:
         self.glossary.index()
         self.search.embedder.embed(["warm up"])
 
+    def fill_sentence_vectors(self, stop=None) -> int:
+        """Encode the index's sentences on their own, once per document version; answers then encode only the question."""
+        return fill_standalone(self.search.store, self.search.embedder, on_doc=self.scorer().add_solo, stop=stop)
+
     def definitions(self):
         """Defined terms of the corpus (cached per index version)."""
         return self.glossary.index()
@@ -136,8 +141,9 @@ class Assistant:
         version = self.search.store.index_version()
         if self._scorer is None or self._scorer[0] != version:
             idf = idf_table([tokenize(t) for t in lex.texts])
-            stored = self.search.store.sentence_table()
-            self._scorer = (version, Scorer(self.search.embedder, idf, stored=stored))
+            store = self.search.store
+            self._scorer = (version, Scorer(self.search.embedder, idf, stored=store.sentence_table(),
+                                            solo=store.standalone_table()))
         return self._scorer[1]
 
     def llm(self, provider: str):

@@ -86,7 +86,8 @@ class Scorer:
     """Sentence candidates and their probabilities; sentence vectors are cached per process."""
 
     def __init__(self, embedder, idf: dict[str, float], passages_used: int = 10, max_embedded: int = EMBEDDED,
-                 stored: dict[str, dict[int, np.ndarray]] | None = None, late_pool: int = LATE_POOL):
+                 stored: dict[str, dict[int, np.ndarray]] | None = None, late_pool: int = LATE_POOL,
+                 solo: dict[str, np.ndarray] | None = None):
         self.embedder = embedder
         self.idf = idf
         self.passages_used = passages_used
@@ -95,6 +96,8 @@ class Scorer:
         self.stored = stored or {}
         self._cache: dict[str, dict[int, np.ndarray]] = {}
         self._texts: dict[str, np.ndarray] = {}
+        # sentence text -> its vector encoded on its own, filled per document version (ingest/solo.py)
+        self.solo = dict(solo or {})
         self._lock = threading.Lock()
         self.late_pool = late_pool
 
@@ -140,9 +143,22 @@ class Scorer:
         X = pair_features(asked, cands, self.idf, missing, named_docs)
         return judgement(model, cands, X, model.sentence_logits(X), missing)
 
+    def clear_caches(self) -> None:
+        """Forget what this process encoded itself (the bench times fresh questions)."""
+        with self._lock:
+            self._cache.clear()
+            self._texts.clear()
+
+    def add_solo(self, table: dict[str, np.ndarray]) -> None:
+        """Take in standalone sentence vectors as the background fill writes them."""
+        with self._lock:
+            self.solo.update(table)
+
     def _standalone(self, texts: list[str]) -> np.ndarray:
-        """Each sentence embedded on its own, cached by text."""
-        todo = [t for t in dict.fromkeys(texts) if t not in self._texts]
+        """Each sentence embedded on its own: filled per document version, else encoded now and cached."""
+        with self._lock:
+            known = {t: self.solo.get(t, self._texts.get(t)) for t in texts}
+        todo = [t for t, v in known.items() if v is None]
         if todo:
             # Batches of 4: sentence lengths vary widely, and padding 12 to the longest cost 1.7x the time.
             fresh = self.embedder.embed(todo, batch_size=4)
@@ -152,7 +168,8 @@ class Scorer:
                 while len(self._texts) > TEXT_CACHE_SIZE:
                     self._texts.pop(next(iter(self._texts)))
         with self._lock:
-            return np.stack([self._texts[t] for t in texts]) if texts else np.zeros((0, self.embedder.dim), np.float32)
+            rows = [known[t] if known[t] is not None else self._texts[t] for t in texts]
+        return np.stack(rows).astype(np.float32) if rows else np.zeros((0, self.embedder.dim), np.float32)
 
     def _vectors(self, sents: list[Sentence]) -> np.ndarray:
         """Each sentence's vector in its passage's context: stored at ingest, else pooled here once per passage."""

@@ -59,6 +59,7 @@ def register(app: typer.Typer) -> None:
         web, service = create_app(settings, auth=logins or None)
         if not service.documents():
             raise CarbonQAError("the index is empty: run `carbonqa ingest` first")
+        service.fill_in_background()
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         console.print(f"Carbon Policy Assistant on http://{shown}:{port}/"
                       + (f"  ({len(logins)} login(s) configured)" if logins else "") + "  — Ctrl+C to stop",

@@ -6,6 +6,7 @@ from an answer this process issued, unchanged.
 """
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -24,6 +25,8 @@ from ingest.settings import Settings
 STREAM_DELAY_S = 0.06  # pause between extractive sentences so the answer visibly builds up
 
 
+log = logging.getLogger(__name__)
+
 class ChatService:
     """The process-wide state behind the UI and API: the Assistant, the manifest, the settings."""
 
@@ -40,6 +43,23 @@ class ChatService:
     def warm_up(self) -> None:
         """Load the index and models before the first question."""
         self.assistant.warm_up()
+
+    def fill_in_background(self) -> threading.Event:
+        """Encode the index's sentences on their own while serving (first start per index version: ~75 s of CPU).
+
+        Until a document is done its answers encode their 12 best sentences per question instead
+        (~130 ms more on 2 cores). Returns the event that stops the fill between documents.
+        """
+        stop = threading.Event()
+
+        def run() -> None:
+            try:
+                self.assistant.fill_sentence_vectors(stop)
+            except Exception:  # noqa: BLE001 - answers still work without the filled vectors
+                log.warning("background sentence encoding failed", exc_info=True)
+
+        threading.Thread(target=run, daemon=True, name="carbonqa-sentences").start()
+        return stop
 
     def manifest(self) -> dict[str, DocumentEntry]:
         """Manifest entries by id, re-read when the file changes."""
