@@ -37,12 +37,8 @@ class SentenceVectors:
         offsets = [a for sp in spans for a, _b in sp]
         dim = vecs[0].shape[1] if vecs else 0
         stacked = np.vstack([v for v in vecs if len(v)]) if ids else np.zeros((0, dim))
-        self.root.mkdir(parents=True, exist_ok=True)
-        path = self._path(doc_id, sha)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, ids=np.array(ids, dtype=str), offsets=np.array(offsets, dtype=np.int32),
-                 vecs=stacked.astype(np.float16), digest=np.array(self.digest))
-        os.replace(tmp, path)
+        self._save(self._path(doc_id, sha), ids=np.array(ids, dtype=str),
+                   offsets=np.array(offsets, dtype=np.int32), vecs=stacked.astype(np.float16))
 
     def drop(self, doc_id: str, keep_sha: str | None = None) -> None:
         """Delete a document's files, except the one of keep_sha."""
@@ -58,22 +54,33 @@ class SentenceVectors:
         """Delete every file (a forced rebuild)."""
         shutil.rmtree(self.root, ignore_errors=True)
 
+    def _read(self, doc_id: str, sha: str, kind: str, *names: str) -> list[np.ndarray] | None:
+        """The named arrays of one version's file, or None when absent, damaged or of other settings."""
+        path = self._path(doc_id, sha, kind)
+        if not path.is_file():
+            return None
+        try:
+            with np.load(path) as z:
+                return [z[n] for n in names] if str(z["digest"]) == self.digest else None
+        except (OSError, ValueError, KeyError):
+            return None  # the answer step encodes what is missing
+
+    def _save(self, path: Path, **arrays: np.ndarray) -> None:
+        """Write arrays atomically (temp file, then rename), tagged with the index settings."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, digest=np.array(self.digest), **arrays)
+        os.replace(tmp, path)
+
     def load(self, active: dict[str, str]) -> dict[str, dict[int, np.ndarray]]:
         """chunk id -> {offset: float32 vector} for the active versions; unreadable files are skipped."""
         table: dict[str, dict[int, np.ndarray]] = {}
         for doc_id, sha in active.items():
-            path = self._path(doc_id, sha)
-            if not path.is_file():
-                continue
-            try:
-                with np.load(path) as z:
-                    if str(z["digest"]) != self.digest:
-                        continue
-                    ids, offsets, vecs = z["ids"], z["offsets"], z["vecs"].astype(np.float32)
-            except (OSError, ValueError, KeyError):
-                continue  # the answer step pools what is missing
-            for cid, off, v in zip(ids.tolist(), offsets.tolist(), vecs):
-                table.setdefault(cid, {})[off] = v
+            got = self._read(doc_id, sha, "", "ids", "offsets", "vecs")
+            if got is not None:
+                ids, offsets, vecs = got
+                for cid, off, v in zip(ids.tolist(), offsets.tolist(), vecs.astype(np.float32)):
+                    table.setdefault(cid, {})[off] = v
         return table
 
     def has_solo(self, doc_id: str, sha: str) -> bool:
@@ -82,26 +89,14 @@ class SentenceVectors:
 
     def write_solo(self, doc_id: str, sha: str, texts: list[str], vecs: np.ndarray) -> None:
         """Write one version's standalone sentence vectors (keyed by sentence text) atomically."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        path = self._path(doc_id, sha, SOLO)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, texts=np.array(texts, dtype=str), vecs=np.asarray(vecs).astype(np.float16),
-                 digest=np.array(self.digest))
-        os.replace(tmp, path)
+        self._save(self._path(doc_id, sha, SOLO), texts=np.array(texts, dtype=str),
+                   vecs=np.asarray(vecs).astype(np.float16))
 
     def load_solo(self, active: dict[str, str]) -> dict[str, np.ndarray]:
         """sentence text -> float32 vector for the active versions that have one; bad files skipped."""
         table: dict[str, np.ndarray] = {}
         for doc_id, sha in active.items():
-            path = self._path(doc_id, sha, SOLO)
-            if not path.is_file():
-                continue
-            try:
-                with np.load(path) as z:
-                    if str(z["digest"]) != self.digest:
-                        continue
-                    texts, vecs = z["texts"].tolist(), z["vecs"].astype(np.float32)
-            except (OSError, ValueError, KeyError):
-                continue
-            table.update(zip(texts, vecs))
+            got = self._read(doc_id, sha, SOLO, "texts", "vecs")
+            if got is not None:
+                table.update(zip(got[0].tolist(), got[1].astype(np.float32)))
         return table
