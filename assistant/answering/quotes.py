@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.models import Citation, Passage
-from ingest.chunking import sentence_spans
+from ingest.chunking import split_sentences
 from ingest.clean import normalise_ws
 
 
@@ -33,7 +33,7 @@ def sentences(passage: Passage) -> list[Sentence]:
     page_offs = [p[0] for p in pages]
     sec_offs = [m[0] for m in marks]
     out = []
-    for a, b in sentence_spans(passage.text, passage.page_marks, passage.section_marks):
+    for a, b in split_sentences(passage.text, page_offs, sec_offs):  # the marks are parsed once, here
         pi = max(0, bisect.bisect_right(page_offs, a) - 1)
         si = bisect.bisect_right(sec_offs, a) - 1
         section = marks[si][1] if si >= 0 else passage.section

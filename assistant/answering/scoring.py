@@ -19,6 +19,7 @@ from assistant.answering.quotes import Sentence, cite, sentences
 from assistant.retrieval.text import content_words, token_overlap, tokenize
 from ingest.chunking import sentence_spans
 from ingest.models import embed_text
+from ingest.solo import MAX_WORDS, MIN_WORDS
 
 CACHE_SIZE = 2000  # passages
 TEXT_CACHE_SIZE = 20000  # sentences
@@ -107,7 +108,8 @@ class Scorer:
         for rank, p in enumerate(passages[: self.passages_used]):
             sents = sentences(p)
             for i, s in enumerate(sents):
-                if 4 <= len(s.text.split()) <= 90 or p.id.startswith("def:"):
+                # the same bounds as the background fill (ingest/solo.py), so its vectors cover every candidate
+                if MIN_WORDS <= len(s.text.split()) <= MAX_WORDS or p.id.startswith("def:"):
                     window = " ".join(x.text for x in sents[max(0, i - 1): i + 2])
                     pool.append(Candidate(s, rank, window=window))
         if not pool:
