@@ -70,6 +70,8 @@ class Answer:
     warnings: list[str] = field(default_factory=list)
     confidence: float | None = None  # P(the corpus answers the question), from the answerability model
     evidence: list[dict] = field(default_factory=list)  # the best-scored sentences with their P
+    # obligations register rows that match a question about a duty or permission (compliance.evidence)
+    obligations: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """JSON-ready form (the --json output and answers.jsonl rows)."""

@@ -5,8 +5,8 @@ import json
 import re
 from pathlib import Path
 
-from assistant.compliance.actors import family_of
-from assistant.compliance.normative import parse_sentence
+from assistant.normative.actors import family_of
+from assistant.normative.sentence import parse_sentence
 
 GOLD = Path(__file__).resolve().parent / "obligations" / "gold.jsonl"
 TARGETS = {"detection_precision": 0.95, "detection_recall": 0.90, "modality_accuracy": 0.95,

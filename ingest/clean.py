@@ -5,6 +5,7 @@ import re
 from collections import Counter
 
 from ingest.models import Page
+from ingest.pdf import NUMBERED
 
 EDGE_LINES = 3
 _DIGITS = re.compile(r"\d+")
@@ -81,7 +82,8 @@ def clean_pages(raw: list[str], labels: list[str]) -> list[Page]:
         ]
         text = _dehyphenate("\n".join(kept), vocab)
         label = labels[i] if i < len(labels) and labels[i] else printed[i]
-        pages.append(Page(number=i + 1, text=text, label=label))
+        marks = tuple(m.start() - k for k, m in enumerate(re.finditer(NUMBERED, text)))
+        pages.append(Page(number=i + 1, text=text.replace(NUMBERED, ""), label=label, numbered=marks))
     return pages
 
 

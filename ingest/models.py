@@ -18,6 +18,7 @@ class Page:
     number: int
     text: str
     label: str = ""
+    numbered: tuple[int, ...] = ()  # offsets of lines whose provision number is drawn as an image (pdf.NUMBERED)
 
 
 @dataclass(frozen=True)

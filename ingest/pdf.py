@@ -16,6 +16,11 @@ NO_TEXT = "no text layer — needs OCR"
 # pypdf kept '-' and the break, which is what clean._dehyphenate expects.
 _SOFT_HYPHENS = str.maketrans({"\ufffe": "-\n", "\x02": "-\n"})
 _TAIL = 2048  # a complete PDF ends with %%EOF within its last bytes (a few trailing bytes are common)
+# Some rulebooks (Verra's Methodology Requirements) draw their provision numbers ('3.3.7') as small
+# images left of the paragraph, so the text layer has no number. Such a line is prefixed with this
+# private-use mark; clean.clean_pages removes it and structure numbers the provision.
+NUMBERED = "\ue000"
+_NUMBER_IMAGE = ((10.0, 45.0), (4.0, 15.0))  # (width, height) bounds in points of a number drawn as an image
 
 
 def extract_raw(path: Path) -> tuple[list[str], list[str]]:
@@ -103,11 +108,51 @@ def _page_text(pdf, i: int) -> str:
             # get_text_range, not get_text_bounded: the latter drops text lying outside the
             # page box (seen in figure captions of the economic survey).
             text = textpage.get_text_range()
+            images = _number_images(page)
+            if images:
+                text = _mark_numbered_lines(text, textpage, images)
         finally:
             textpage.close()
     finally:
         page.close()
     return text.replace("\r\n", "\n").translate(_SOFT_HYPHENS)
+
+
+def _number_images(page) -> list[tuple[float, float, float, float]]:
+    """Bounds (left, bottom, right, top) of the page's images small enough to be a drawn provision number."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    (wmin, wmax), (hmin, hmax) = _NUMBER_IMAGE
+    out = []
+    for j in range(pdfium_c.FPDFPage_CountObjects(page.raw)):
+        obj = pdfium_c.FPDFPage_GetObject(page.raw, j)
+        if pdfium_c.FPDFPageObj_GetType(obj) != pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            continue
+        box = [ctypes.c_float() for _ in range(4)]
+        if not pdfium_c.FPDFPageObj_GetBounds(obj, *box):
+            continue
+        left, bottom, right, top = (b.value for b in box)
+        if wmin <= right - left <= wmax and hmin <= top - bottom <= hmax:
+            out.append((left, bottom, right, top))
+    return out
+
+
+def _mark_numbered_lines(text: str, textpage, images: list) -> str:
+    """Prefix NUMBERED to each line whose first character sits just right of a number image, on its line."""
+    lines = text.split("\r\n")
+    pos = 0
+    for k, line in enumerate(lines):
+        lead = len(line) - len(line.lstrip())
+        if line.strip():
+            x0, y0, _x1, y1 = textpage.get_charbox(pos + lead)
+            mid = (y0 + y1) / 2
+            if any(right <= x0 + 1 and x0 - right <= 40 and bottom - 3 <= mid <= top + 3
+                   for _left, bottom, right, top in images):
+                lines[k] = line[:lead] + NUMBERED + line[lead:]
+        pos += len(line) + 2
+    return "\r\n".join(lines)
 
 
 def _extract_text_file(path: Path) -> tuple[list[str], list[str]]:

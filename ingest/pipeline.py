@@ -93,7 +93,7 @@ def process_document(entry: DocumentEntry, path: Path, sha: str, settings: Setti
     res.stages["extract"] = time.perf_counter() - t
     t = time.perf_counter()
     doc = DocText(clean_pages(raw, labels))
-    sections = find_sections([p.text for p in doc.pages], doc.page_starts())
+    sections = find_sections([p.text for p in doc.pages], doc.page_starts(), [p.numbered for p in doc.pages])
     meta = {
         "doc_id": entry.id, "sha256": sha, "title": entry.title, "category": entry.category,
         "jurisdictions": entry.jurisdictions, "issuer": entry.issuer, "version": entry.version,

@@ -14,6 +14,7 @@ _KEYWORD = re.compile(
 )
 _ROMAN = re.compile(r"^([IVX]{1,5}|[A-H])\.\s+(\S.*)$")
 _TOC_LINE = re.compile(r"(\.{4,}|…{2,}|\s\d{1,3}$)")
+_MODAL = re.compile(r"\b(shall|must|should)\b", re.I)
 _WORDS = re.compile(r"[A-Za-z][A-Za-z'’\-]*")
 
 
@@ -24,6 +25,7 @@ class _Heading:
     depth: int
     label: str
     number: tuple[int, ...] | None
+    drawn: bool = False  # its number is an image in the PDF (SectionTracker.numbered)
 
 
 def _is_toc_page(lines: list[str]) -> bool:
@@ -77,7 +79,8 @@ def classify(line: str) -> _Heading | None:
         rest = m.group(2).strip()
         if len(number) == 1 and len(rest.split()) > 9:
             return None
-        if _title_like(rest) and not rest[0].isdigit():
+        # A footnote at a page's foot ('5 Methodologies shall set out the') is not chapter 5.
+        if _title_like(rest) and not rest[0].isdigit() and not _MODAL.search(rest):
             return _Heading(len(number), f"{m.group(1)} {rest}", number)
         if len(number) >= 2 and rest[:1].isupper() and len(rest.split()) > 3:
             return _Heading(len(number), m.group(1), number)  # a numbered provision
@@ -123,6 +126,20 @@ class SectionTracker:
                     or bool(top and top[-1].number[0] == h.number[0]))
         return parent.number == h.number[:-1]
 
+    def numbered(self, line: str) -> str | None:
+        """The path of a provision whose number the PDF drew as an image: the next number under its heading."""
+        nums = [x for x in self.stack if x.number is not None and len(x.number) >= 2]
+        if not nums or classify(line) is not None or not _prose_like(line):
+            return None
+        last = nums[-1]
+        if len(last.number) > 2 and not last.drawn:
+            return None  # the document numbers its provisions in text here: an image is an icon, not a number
+        number = last.number[:-1] + (last.number[-1] + 1,) if last.drawn else last.number + (1,)
+        h = _Heading(len(number), ".".join(map(str, number)), number, drawn=True)
+        self.stack = [x for x in self.stack if x.depth < h.depth] + [h]
+        self.last_caps = False
+        return " > ".join(x.label for x in self.stack)
+
     def feed(self, line: str, prev: str = "") -> str | None:
         """Return the new path if `line` opens a section, else None."""
         h = classify(line)
@@ -149,17 +166,28 @@ def toc_pages(page_texts: list[str]) -> set[int]:
     return {i for i, t in enumerate(page_texts) if _is_toc_page(t.split("\n"))}
 
 
-def find_sections(page_texts: list[str], page_starts: list[int]) -> list[Section]:
-    """Every heading in the document with its offset in the joined text and its full path."""
+def _prose_like(line: str) -> bool:
+    """A paragraph's first line (not a flowchart box or a table cell): long, or a short finished sentence."""
+    return line[:1].isupper() and (len(line) >= 40 or line.rstrip()[-1:] in ".:")
+
+
+def find_sections(page_texts: list[str], page_starts: list[int],
+                  numbered: list[tuple[int, ...]] | None = None) -> list[Section]:
+    """Every heading in the document with its offset in the joined text and its full path.
+
+    `numbered` gives, per page, the offsets of lines whose provision number is an image (ingest.pdf).
+    """
     tracker = SectionTracker()
     sections: list[Section] = []
-    for text, start in zip(page_texts, page_starts):
+    for k, (text, start) in enumerate(zip(page_texts, page_starts)):
         lines = text.split("\n")
         if _is_toc_page(lines):
             continue
+        marked = set(numbered[k]) if numbered and k < len(numbered) else set()
         pos, prev = start, ""
         for line in lines:
-            path = tracker.feed(line.strip(), prev)
+            path = tracker.numbered(line.strip()) if pos - start in marked else None
+            path = path or tracker.feed(line.strip(), prev)
             prev = line.strip()
             if path:
                 sections.append(Section(offset=pos, path=path))

@@ -220,3 +220,44 @@ def read_manifest(path: Path) -> list[dict]:
     import yaml
 
     return yaml.safe_load(Path(path).read_text(encoding="utf-8"))["documents"]
+
+
+def make_drawn_numbers_pdf(path: Path, textual_icon: bool = False) -> Path:
+    """A page whose provision numbers are small images left of each paragraph, as Verra's Methodology
+    Requirements draws them (the text layer has no '3.3.1').
+
+    With `textual_icon`, the provisions are numbered in text and the image is an icon beside a subheading.
+    """
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+
+    number = ImageReader(Image.new("RGB", (44, 16), "black"))
+    c = canvas.Canvas(str(path), pagesize=A4)
+    y = 780
+
+    def line(x: float, text: str, image: bool = False) -> None:
+        """One text line at x; with a 22x8 pt image at the left margin on its baseline."""
+        nonlocal y
+        if image:
+            c.drawImage(number, 72, y - 1, width=22, height=8)
+        c.drawString(x, y, text)
+        y -= 14
+
+    line(72, "3 Methodology Components")
+    line(72, "3.3 Project Boundary")
+    line(72, "The project boundary includes the sources, sinks and reservoirs of the project.")
+    if textual_icon:
+        line(108, "3.3.1 Methodologies shall establish criteria for describing the project boundary.")
+        line(108, "Procedures for assuring consistency with host country reporting", image=True)
+        line(108, "3.3.2 Methodologies shall include all relevant upstream sources in the boundary.")
+    else:
+        line(108, "Methodologies shall establish criteria and procedures for describing the project", image=True)
+        line(108, "boundary and for identifying the sources, sinks and reservoirs of the project.")
+        line(108, "optional", image=True)  # a flowchart box beside an icon: not a provision
+        line(108, "Specific carbon pools may be deemed de minimis and do not have to be accounted for", image=True)
+        line(108, "if together they amount to less than five percent of the total reductions.")
+        line(72, "5 Methodologies shall set out the")  # a footnote at the page's foot, not chapter 5
+        line(72, "carbon pools that shall or may be included in the project boundary.")
+        line(108, "Reductions of CH4 emissions are eligible for crediting where fire would have been used.", image=True)
+    c.save()
+    return path

@@ -123,3 +123,15 @@ def test_committed_model_loads_and_orders_probabilities():
     m = load()
     assert isinstance(m, Model) and 0.0 < m.threshold < 1.0
     assert 0.0 <= m.answerable(np.zeros(len(Q_FEATURES))) <= 1.0
+
+
+def test_asked_modality_reads_the_force_a_question_asks_about():
+    from assistant.answering.question import asked_modality
+
+    assert asked_modality("What must the VVB do before the first verification?") == "duty"
+    assert asked_modality("Is a site visit required at validation?") == "duty"
+    assert asked_modality("Can a CDM project use TOOL07 in an Annex I country?") == "permission"
+    assert asked_modality("Are buffer credits allowed to be released early?") == "permission"
+    assert asked_modality("Which activities are prohibited in the project area?") == "prohibition"
+    assert asked_modality("What is the registration fee for a VCS project?") == ""
+    assert asked_modality("When was version 4.7 published in May 2024?") == ""

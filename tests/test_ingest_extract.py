@@ -135,3 +135,36 @@ def test_empty_and_missing_files(tmp_path):
         extract_raw(empty)
     with pytest.raises(DocumentError, match="file not found"):
         extract_raw(tmp_path / "nope.pdf")
+
+
+def _sections_of(pdf):
+    raw, labels = extract_raw(pdf)
+    doc = DocText(clean_pages(raw, labels))
+    found = find_sections([p.text for p in doc.pages], doc.page_starts(), [p.numbered for p in doc.pages])
+    return doc, {s.path.rsplit(" > ", 1)[-1]: doc.text[s.offset: s.offset + 30] for s in found}, found
+
+
+def test_provision_numbers_drawn_as_images_become_sections(tmp_path):
+    from helpers_pdf import make_drawn_numbers_pdf
+
+    doc, by_label, found = _sections_of(make_drawn_numbers_pdf(tmp_path / "drawn.pdf"))
+    assert "\ue000" not in doc.text, "the line mark must not reach the stored text"
+    assert by_label["3.3.1"].startswith("Methodologies shall establish")
+    assert by_label["3.3.2"].startswith("Specific carbon pools may")
+    # the footnote neither opens chapter 5 nor stops the count under 3.3
+    assert by_label["3.3.3"].startswith("Reductions of CH4")
+    assert [s.path for s in found][-1] == "3 Methodology Components > 3.3 Project Boundary > 3.3.3"
+    assert "3.3.4" not in by_label, "a short flowchart line beside an image is not a provision"
+
+
+def test_an_icon_beside_a_subheading_is_not_a_number_where_the_text_numbers_provisions(tmp_path):
+    from helpers_pdf import make_drawn_numbers_pdf
+
+    _doc, by_label, found = _sections_of(make_drawn_numbers_pdf(tmp_path / "icon.pdf", textual_icon=True))
+    assert sorted(k for k in by_label if k.startswith("3.3.")) == ["3.3.1", "3.3.2"]
+    assert by_label["3.3.2"].startswith("3.3.2 Methodologies shall")
+
+
+def test_a_footnote_with_a_modal_is_not_a_numbered_heading():
+    assert classify("5 Methodologies shall set out the") is None
+    assert classify("5 Monitoring Requirements") is not None

@@ -214,3 +214,56 @@ def test_gold_set_shape():
     res = evaluate(rows)["splits"]["test"]
     assert res["detection_precision"] >= 0.95 and res["detection_recall"] >= 0.90
     assert res["modality_accuracy"] >= 0.95 and res["actor_accuracy"] >= 0.85
+
+
+def test_ask_shows_matching_register_rows_for_a_question_about_a_duty(env, cli):
+    """`ask --json`: "what must the VVB do" carries the VVB's duty from the register; a plain question none."""
+    out = cli("ask", "What must the validation/verification body do before the first issuance?", "--json")
+    assert out.exit_code == 0, out.output
+    rows = json.loads(out.output)["obligations"]
+    assert rows and rows[0]["quote"].startswith("2.1.2") and rows[0]["actor"] == "VVB"
+    assert rows[0]["modality"] == "duty" and rows[0]["doc_id"] == DOC and rows[0]["page"] == 1
+    assert all(r["score"] >= 0.8 for r in rows)
+    out = cli("ask", "What do carbon market prices vary between?", "--json")
+    assert out.exit_code == 0 and json.loads(out.output)["obligations"] == []
+
+
+def test_register_evidence_is_limited_to_the_answers_documents_and_built_only_when_asked(register):
+    from assistant.compliance.evidence import obligations_for
+    from assistant.models import Answer, Passage
+
+    def answer(question: str, docs: list[str]) -> Answer:
+        passages = [Passage(f"p{i}", d, d, "", 1, 1, "1", "", 1.0) for i, d in enumerate(docs)]
+        return Answer(question, "", False, [], passages, {}, "extractive", "")
+
+    calls = []
+
+    def get():
+        calls.append(1)
+        return register
+
+    assert obligations_for(answer("What is the Omega programme?", [DOC]), get) == [] and not calls
+    got = obligations_for(answer("Which obligations does the project proponent have for the monitoring report?",
+                                 [DOC]), get)
+    assert calls and got and all(r["doc_id"] == DOC for r in got)
+    assert obligations_for(answer("Which obligations does the project proponent have for the monitoring report?",
+                                  ["cook-v1"]), get) == [], "rows come only from the documents the answer retrieved"
+
+
+def test_sources_panel_and_evidence_pack_list_register_rows():
+    from assistant.ui.evidence import evidence_pack, pack_markdown
+    from assistant.ui.render import sources_html
+    from ingest.settings import Settings
+
+    row = {"doc_id": DOC, "title": "Omega <Standard>", "version": "", "page": 1, "page_label": "", "section": "2.1",
+           "quote": "2.1.2 The VVB must verify the monitoring report before the first issuance.", "lead_in": "",
+           "modality": "duty", "actor": "VVB", "actor_surface": "The VVB", "deadline": "before the first issuance",
+           "condition": None, "crossrefs": [], "score": 1.1}
+    ans = {"question": "What must the VVB do?", "answer": "x", "abstained": False, "citations": [], "passages": [],
+           "obligations": [row]}
+    html = sources_html(ans, {DOC}, {})
+    assert "In the obligations register (1)" in html and "before the first issuance" in html
+    assert "Omega &lt;Standard&gt;" in html and "#page=1" in html
+    assert sources_html({**ans, "obligations": []}, {DOC}, {}).count("obligations register") == 0
+    md = pack_markdown(evidence_pack(ans, {}, Settings()))
+    assert "## In the obligations register" in md and "| duty | VVB | before the first issuance |" in md

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.compliance.actors import family_of, normalise_actor
-from assistant.compliance.normative import parse_sentence
+from assistant.normative.actors import family_of, normalise_actor
+from assistant.normative.sentence import parse_sentence
 
 
 @pytest.mark.parametrize("text,modality", [

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from assistant.normative.sentence import find_modal
 from assistant.retrieval.text import content_words, tokenize
 
 # attribute -> (question cue, words that name the attribute in a sentence, value the answer needs)
@@ -74,6 +75,22 @@ class Asked:
     definition: bool = False
     listing: bool = False
     bigrams: frozenset = field(default_factory=frozenset)
+
+
+# Questions name a rule's force in words a rulebook's sentence does not use ("is X required", "allowed").
+_Q_MODALITY = [
+    ("prohibition", re.compile(r"\b(prohibit\w*|forbidden|not (allowed|permitted)|barred)\b", re.I)),
+    ("duty", re.compile(r"\b(requir\w*|obligat\w*|mandatory|compulsory|responsib\w*|duty|duties)\b", re.I)),
+    ("permission", re.compile(r"\b(allow\w*|permit\w*|eligible|entitled|option(al|s)?)\b", re.I)),
+]
+
+
+def asked_modality(question: str) -> str:
+    """The force of rule a question asks about ('What must the VVB do' -> duty), or ''."""
+    got = find_modal(question)
+    if got is not None:
+        return got[0]
+    return next((m for m, rx in _Q_MODALITY if rx.search(question)), "")
 
 
 def analyse(question: str) -> Asked:

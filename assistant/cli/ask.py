@@ -29,6 +29,12 @@ def print_answer(ans) -> None:
         console.print(f"[{c.n}] [cyan]{escape(c.title)}{version}[/cyan] — page {c.page}{label}"
                       + (f" — §{escape(c.section)}" if c.section else ""))
         console.print(f"    “{escape(c.quote)}”", style="dim")
+    if ans.obligations:
+        console.print("\n[bold]In the obligations register[/bold]")
+    for o in ans.obligations:
+        when = f" · by when: {o['deadline']}" if o.get("deadline") else ""
+        console.print(f"  {escape(o['modality'])} · {escape(o['actor'])}{escape(when)} — {escape(o['doc_id'])}, "
+                      f"p. {o['page']}: “{escape(o['quote'])}”", highlight=False)
     for w in ans.warnings:
         console.print(f"[yellow]note:[/yellow] {escape(w)}")
     for u in ans.unsupported:
@@ -80,6 +86,10 @@ def register(app: typer.Typer) -> None:
         )
         if streamed:
             sys.stderr.write("\n\n")
+        from assistant.compliance.evidence import obligations_for
+        from assistant.compliance.obligations import ObligationRegister
+
+        ans.obligations = obligations_for(ans, lambda: ObligationRegister.build(assistant.search.store, settings))
         if as_json:
             print(json.dumps(ans.to_dict(), ensure_ascii=False, indent=2))
         else:

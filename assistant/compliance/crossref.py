@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
-from assistant.compliance.normative import references
+from assistant.normative.sentence import references
 
 _SECTION_NO = re.compile(r"[A-Z]?\d+(?:\.\d+)*")
 _OF_DOC = re.compile(r"^\s*(?:\(\d+\))?\s*(?:of|in)\s+(?:the\s+)?", re.I)

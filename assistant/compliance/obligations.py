@@ -7,9 +7,9 @@ import re
 import time
 from dataclasses import asdict, dataclass, field
 
-from assistant.compliance.actors import family_of
+from assistant.normative.actors import family_of
 from assistant.compliance.crossref import Resolver, section_index
-from assistant.compliance.normative import Normative, parse_sentence
+from assistant.normative.sentence import Normative, parse_sentence
 from assistant.retrieval.views import doc_views
 from assistant.models import Citation, Passage
 from assistant.answering.quotes import Sentence, sentences
@@ -129,7 +129,7 @@ def _list_items(sents: list[tuple[int, Sentence]], i: int) -> list[tuple[int, Se
 
 def _item_parts(item: Sentence, lead: Normative, family: str) -> Normative:
     """An item's own modality when it has one, else the lead-in's, with the item's deadline and condition."""
-    from assistant.compliance.normative import deadline, trailing_condition
+    from assistant.normative.sentence import deadline, trailing_condition
 
     own = parse_sentence(item.text, family)
     if own is not None:

@@ -6,7 +6,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
-from assistant.compliance.actors import canonical_query_actor
+from assistant.normative.actors import canonical_query_actor
 from assistant.compliance.obligations import Obligation, ObligationRegister
 from assistant.retrieval.text import tokenize
 from ingest.errors import CarbonQAError

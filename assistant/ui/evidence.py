@@ -92,6 +92,7 @@ def evidence_pack(ans: dict, sha_by_doc: dict[str, str], settings: Settings) -> 
         "confidence": ans.get("confidence"),  # P(the corpus answers), from the answerability model
         "citations": citations,
         "evidence": ans.get("evidence", []),  # the best-scored sentences with their P(states the answer)
+        "obligations": ans.get("obligations", []),  # register rows matching a question about a duty or permission
         "filters": ans.get("filters", {}),
         "searched_documents": ans.get("searched_documents", []),
         "settings": {"digest": ans.get("settings_digest", settings.digest()), "answerer": ans.get("answerer", ""),
@@ -126,6 +127,12 @@ def pack_markdown(pack: dict) -> str:
         lines += ["## Sentence evidence", "", "| P(states the answer) | document | page | sentence |", "|---|---|---|---|"]
         lines += [f"| {e['p']:.2f} | `{e['doc_id']}` | {e['page']} | {e['text'].replace('|', '/')} |"
                   for e in pack["evidence"]]
+        lines.append("")
+    if pack.get("obligations"):
+        lines += ["## In the obligations register", "", "| modality | actor | by when | document | page | obligation |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {o['modality']} | {o['actor']} | {o.get('deadline') or ''} | `{o['doc_id']}` | {o['page']} | "
+                  f"{o['quote'].replace('|', '/')} |" for o in pack["obligations"]]
         lines.append("")
     s = pack["settings"]
     lines += ["## Settings", "", f"- settings digest: `{s['digest']}`", f"- index digest: `{s['index_digest']}`",

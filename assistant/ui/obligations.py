@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import threading
 
 import gradio as gr
 
@@ -13,7 +12,6 @@ from assistant.compliance.query import MODALITIES, ObligationQuery, in_force_ids
 from ingest.errors import CarbonQAError
 
 HEADERS = ["document", "page", "section", "modality", "actor", "deadline", "obligation"]
-_lock = threading.Lock()
 
 
 def _md(text: str) -> str:
@@ -21,18 +19,9 @@ def _md(text: str) -> str:
     return html.escape(str(text or "")).replace("|", "\\|").replace("*", "\\*").replace("_", "\\_").replace("[", "\\[")
 
 
-_REGISTERS: dict[int, ObligationRegister] = {}  # per chat service (one per process in practice)
-
-
 def register_for(service) -> ObligationRegister:
     """The service's register, rebuilt when the index version changes (after a re-ingest)."""
-    store = service.assistant.search.store
-    with _lock:
-        reg = _REGISTERS.get(id(service))
-        if reg is None or reg.version != store.index_version():
-            reg = ObligationRegister.build(store, service.settings)
-            _REGISTERS[id(service)] = reg
-    return reg
+    return service.register()
 
 
 def rows(res, servable: set[str]) -> list[list[str]]:

@@ -127,6 +127,26 @@ def source_card(c: dict, passage: dict | None, servable: bool) -> str:
     )
 
 
+def obligations_html(rows: list[dict], servable: set[str]) -> str:
+    """Register rows that match a question about a duty or permission: who, what force, by when, where."""
+    if not rows:
+        return ""
+    items = []
+    for o in rows:
+        where = esc(page_text(o["page"], o.get("page_label", "")))
+        if o["doc_id"] in servable:
+            where = f"<a href='{esc(pdf_href(o['doc_id'], o['page']))}' target='_blank' rel='noopener'>{where} ↗</a>"
+        parts = [f"<b>{esc(o['modality'])}</b> · {esc(o['actor'])}"]
+        parts += [f"by when: {esc(o['deadline'])}"] if o.get("deadline") else []
+        parts += [f"condition: {esc(o['condition'])}"] if o.get("condition") else []
+        items.append(f"<li class='cq-rule'><div>{' · '.join(parts)}</div>"
+                     f"<blockquote>{esc((o.get('lead_in', '') + ' ' + o['quote']).strip())}</blockquote>"
+                     f"<div class='cq-meta'>{esc(o['title'] or o['doc_id'])} · {where}"
+                     + (f" · § {esc(o['section'])}" if o.get("section") else "") + "</div></li>")
+    return (f"<div class='cq-rules'><h4>In the obligations register ({len(rows)})</h4>"
+            f"<ul>{''.join(items)}</ul></div>")
+
+
 def sources_html(ans: dict | None, servable: set[str], titles: dict[str, str], upto: int | None = None) -> str:
     """The sources panel: cards for the citations, or the 'not in the corpus' state with what was searched."""
     if not ans:
@@ -137,8 +157,10 @@ def sources_html(ans: dict | None, servable: set[str], titles: dict[str, str], u
     cards = "".join(source_card(c, by_id.get(c.get("passage_id")), c["doc_id"] in servable) for c in cits)
     flt = filters_text(ans.get("filters", {}))
     flt_html = f"<div class='cq-filters'>Filters applied: {esc(flt)}</div>" if flt else ""
+    rules = obligations_html(ans.get("obligations", []), servable)
     if not ans["abstained"]:
-        return f"<div class='cq-sources'>{flt_html}<h4>Sources ({len(ans.get('citations', []))})</h4>{cards}</div>"
+        return (f"<div class='cq-sources'>{flt_html}<h4>Sources ({len(ans.get('citations', []))})</h4>{cards}"
+                f"{rules}</div>")
     searched = ans.get("searched_documents", [])
     items = "".join(f"<li>{esc(titles.get(d, d))} <span class='cq-doc'>({esc(d)})</span></li>" for d in searched)
     return (
@@ -146,7 +168,7 @@ def sources_html(ans: dict | None, servable: set[str], titles: dict[str, str], u
         "<div class='cq-banner'><b>Not in the corpus.</b> No passage in the searched documents states this, "
         "so no answer is given. The nearest passages are shown below so you can check; official documents "
         "that are listed but not bundled are in the Corpus tab.</div>"
-        f"{flt_html}<h4>Nearest passages</h4>{cards or '<p>No passage came close.</p>'}"
+        f"{flt_html}<h4>Nearest passages</h4>{cards or '<p>No passage came close.</p>'}{rules}"
         f"<details><summary>Documents searched ({len(searched)})</summary><ul>{items}</ul></details></div>"
     )
 

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Iterator
 
 from assistant.answering.answer import Assistant
+from assistant.compliance.evidence import obligations_for
+from assistant.compliance.obligations import ObligationRegister
 from assistant.ui.files import AppFiles
 from assistant.ui.evidence import AnswerSigner, evidence_pack, load_answer, write_pack
 from assistant.ui.feedback import append_feedback, check_verdict
@@ -39,6 +41,8 @@ class ChatService:
         self.files = files or AppFiles()
         self._manifest: tuple[float, dict[str, DocumentEntry]] = (-1.0, {})
         self._lock = threading.Lock()
+        self._register: ObligationRegister | None = None
+        self._register_lock = threading.Lock()
 
     def warm_up(self) -> None:
         """Load the index and models before the first question."""
@@ -54,12 +58,21 @@ class ChatService:
 
         def run() -> None:
             try:
+                self.register()  # a few seconds once per index version; answers to "what must …" use it
                 self.assistant.fill_sentence_vectors(stop)
             except Exception:  # noqa: BLE001 - answers still work without the filled vectors
                 log.warning("background sentence encoding failed", exc_info=True)
 
         threading.Thread(target=run, daemon=True, name="carbonqa-sentences").start()
         return stop
+
+    def register(self) -> ObligationRegister:
+        """The obligations register of the current index version (cached on disk; rebuilt after a re-ingest)."""
+        store = self.assistant.search.store
+        with self._register_lock:
+            if self._register is None or self._register.version != store.index_version():
+                self._register = ObligationRegister.build(store, self.settings)
+            return self._register
 
     def manifest(self) -> dict[str, DocumentEntry]:
         """Manifest entries by id, re-read when the file changes."""
@@ -148,6 +161,7 @@ class ChatService:
                           jurisdictions=list(jurisdictions or []))
         ans = self.assistant.ask(question, history=history, filters=filters, answerer=kind, provider=provider,
                                  on_token=on_token if kind == "llm" else None)
+        ans.obligations = obligations_for(ans, self.register)
         return self.signer.sign(ans.to_dict())
 
     def stream(self, question: str, history: list[str], categories, jurisdictions, documents,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from assistant.compliance.actors import normalise_actor
+from assistant.normative.actors import normalise_actor
 
 _NEG = r"(?:not|never)"
 # (modality, pattern); the earliest match in the main clause decides, ties go to the longer match.
@@ -152,7 +152,7 @@ def _passive(after: str) -> tuple[bool, str]:
 
 def _pronoun_actor(text_before: str, family: str) -> str:
     """The first actor named before a pronoun subject ('If the participants …, then they shall'), else 'other'."""
-    from assistant.compliance.actors import first_actor
+    from assistant.normative.actors import first_actor
 
     return first_actor(text_before, family) or "other"
 
