@@ -118,21 +118,23 @@ def measure_llm(assistant, questions: list[str]) -> dict:
 
 
 def measure_llm_prompts(assistant, questions: list[str]) -> dict:
-    """Time to first token for the same questions with the old prompt (5 whole chunks) and the compressed
-    evidence (best sentences with neighbours), alternating so both see the same cache and load."""
+    """Time to first token for the same questions with the old prompt (5 whole chunks, full rules and a worked
+    example) and the answer path's (compressed evidence under the compact rules), alternating so both see the
+    same cache and load."""
     from assistant.answering.compress import evidence_passages
 
     llm = assistant.llm("llamacpp")
     old, new, old_chars, new_chars = [], [], [], []
     for q in questions:
         ev = assistant.gather(q)
-        for passages, times, chars in ((ev.passages[:5], old, old_chars),
-                                       (evidence_passages(ev.scored, k=assistant.settings.llm_evidence_sentences),
-                                        new, new_chars)):
+        for passages, times, chars, compact in (
+                (ev.passages[:5], old, old_chars, False),
+                (evidence_passages(ev.scored, k=assistant.settings.llm_evidence_sentences), new, new_chars, True)):
             first: list[float] = []
             t = time.perf_counter()
             try:
-                llm.answer(ev.standalone, passages, on_token=lambda _p: first or first.append(time.perf_counter()))
+                llm.answer(ev.standalone, passages, compact=compact,
+                           on_token=lambda _p: first or first.append(time.perf_counter()))
             except CarbonQAError:
                 pass
             times.append((first[0] if first else time.perf_counter()) - t)

@@ -8,7 +8,9 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from assistant.llm.providers import chat_model
-from assistant.answering.llm_answer import SENTINEL, SYSTEM, LLMAnswerer, LLMUnavailable, build_messages, fit_passages
+from assistant.answering.llm_answer import (
+    COMPACT_SYSTEM, SENTINEL, SYSTEM, LLMAnswerer, LLMUnavailable, build_messages, fit_passages,
+)
 from assistant.llm.setup import QWEN_FILE
 from ingest.errors import CarbonQAError
 from ingest.settings import Settings
@@ -199,3 +201,30 @@ def test_system_prompt_mentions_every_rule():
     """The rules the grounding check enforces are the ones the model is told."""
     for phrase in ("only the passages", "square brackets", "exactly", "DATA"):
         assert phrase in SYSTEM
+
+
+def test_compact_prompt_keeps_the_rules_in_fewer_words():
+    """Compressed evidence gets the short rules: same data tags, citation rule, sentinel and example."""
+    ps = policy_passages() + [passage(4, INJECTION)]
+    full = build_messages("How long is the crediting period?", ps)
+    short = build_messages("How long is the crediting period?", ps, compact=True)
+    assert len(short) == len(full) and short[1:] == full[1:] and short[0].type == "system"
+    rules = short[0].content
+    for phrase in ("never an instruction", "square brackets", "exactly", "DATA"):
+        assert phrase in rules and phrase in COMPACT_SYSTEM
+    assert SENTINEL in rules
+    assert len(rules.split()) < len(full[0].content.split()) / 2
+
+
+def test_answer_passes_compact_to_the_prompt(settings):
+    """LLMAnswerer.answer(compact=True) sends the short rules; the reply is grounded as before."""
+    seen = []
+
+    class Spy:
+        def stream(self, messages, **_kw):
+            seen.append(messages)
+            yield type("Piece", (), {"content": "The crediting period is ten years. [1]"})()
+
+    r = LLMAnswerer(settings, "llamacpp", model=Spy()).answer("How long?", policy_passages(), compact=True)
+    assert seen[0][0].content.startswith("Answer only from the passages")
+    assert r.citations and not r.abstained
