@@ -129,3 +129,25 @@ def test_the_chat_service_fills_in_a_background_thread(tmp_settings):
         if t.name == "carbonqa-sentences":
             t.join(timeout=120)
     assert Store(tmp_settings).standalone_table()
+
+
+def test_the_background_builds_the_register_and_a_failure_there_does_not_stop_the_fill(tmp_settings, monkeypatch):
+    import threading
+
+    from assistant.ui.service import ChatService
+
+    ingest(tmp_settings)
+    service = ChatService(tmp_settings)
+    service.warm_up()
+
+    def broken():
+        raise RuntimeError("register build failed")
+
+    monkeypatch.setattr(service, "register", broken)
+    service.fill_in_background()
+    for t in threading.enumerate():
+        if t.name == "carbonqa-sentences":
+            t.join(timeout=120)
+    assert Store(tmp_settings).standalone_table(), "the sentence fill ran although the register failed"
+    monkeypatch.undo()
+    assert service.register().version == Store(tmp_settings).index_version()

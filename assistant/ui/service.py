@@ -59,6 +59,9 @@ class ChatService:
         def run() -> None:
             try:
                 self.register()  # a few seconds once per index version; answers to "what must …" use it
+            except Exception:  # noqa: BLE001 - built again on the first question that needs it
+                log.warning("building the obligations register failed", exc_info=True)
+            try:
                 self.assistant.fill_sentence_vectors(stop)
             except Exception:  # noqa: BLE001 - answers still work without the filled vectors
                 log.warning("background sentence encoding failed", exc_info=True)
