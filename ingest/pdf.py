@@ -120,20 +120,12 @@ def _page_text(pdf, i: int) -> str:
 
 def _number_images(page) -> list[tuple[float, float, float, float]]:
     """Bounds (left, bottom, right, top) of the page's images small enough to be a drawn provision number."""
-    import ctypes
-
     import pypdfium2.raw as pdfium_c
 
     (wmin, wmax), (hmin, hmax) = _NUMBER_IMAGE
     out = []
-    for j in range(pdfium_c.FPDFPage_CountObjects(page.raw)):
-        obj = pdfium_c.FPDFPage_GetObject(page.raw, j)
-        if pdfium_c.FPDFPageObj_GetType(obj) != pdfium_c.FPDF_PAGEOBJ_IMAGE:
-            continue
-        box = [ctypes.c_float() for _ in range(4)]
-        if not pdfium_c.FPDFPageObj_GetBounds(obj, *box):
-            continue
-        left, bottom, right, top = (b.value for b in box)
+    for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=1):
+        left, bottom, right, top = obj.get_bounds()
         if wmin <= right - left <= wmax and hmin <= top - bottom <= hmax:
             out.append((left, bottom, right, top))
     return out

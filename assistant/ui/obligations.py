@@ -7,7 +7,6 @@ import html
 import gradio as gr
 
 from assistant.ui.render import pdf_href
-from assistant.compliance.obligations import ObligationRegister
 from assistant.compliance.query import MODALITIES, ObligationQuery, in_force_ids, query
 from ingest.errors import CarbonQAError
 
@@ -17,11 +16,6 @@ HEADERS = ["document", "page", "section", "modality", "actor", "deadline", "obli
 def _md(text: str) -> str:
     """Escape text for a Markdown cell (HTML and the characters Markdown would act on)."""
     return html.escape(str(text or "")).replace("|", "\\|").replace("*", "\\*").replace("_", "\\_").replace("[", "\\[")
-
-
-def register_for(service) -> ObligationRegister:
-    """The service's register, rebuilt when the index version changes (after a re-ingest)."""
-    return service.register()
 
 
 def rows(res, servable: set[str]) -> list[list[str]]:
@@ -40,7 +34,7 @@ def rows(res, servable: set[str]) -> list[list[str]]:
 def run(service, docs, actor, modality, topic, as_of) -> tuple[list[list[str]], str]:
     """One query from the tab's filters: (rows, status line)."""
     try:
-        reg = register_for(service)
+        reg = service.register()
         allowed = None
         if as_of and as_of.strip():
             try:

@@ -29,6 +29,7 @@ STREAM_DELAY_S = 0.06  # pause between extractive sentences so the answer visibl
 
 log = logging.getLogger(__name__)
 
+
 class ChatService:
     """The process-wide state behind the UI and API: the Assistant, the manifest, the settings."""
 
