@@ -43,3 +43,17 @@ def test_onnx_int8_agrees_with_torch_fp32():
     onnx = get_embedder("all-MiniLM-L6-v2", "onnx").embed(TEXTS)
     torch = get_embedder("all-MiniLM-L6-v2", "torch").embed(TEXTS)
     assert np.min(np.sum(onnx * torch, axis=1)) >= 0.99
+
+
+def test_batches_run_side_by_side_give_the_serial_vectors():
+    """Many texts go through parallel one-thread runs; rows and span rows still match the serial pass."""
+    texts = [f"{t} Clause {i} applies to every project proponent." for i, t in enumerate(TEXTS * 5)]
+    spans = [[(0, 20), (20, len(t))] for t in texts]
+    par = OnnxEmbedder(threads=2)
+    ser = OnnxEmbedder(threads=1)
+    pv, ps = par.embed_spans(texts, spans, batch_size=2)
+    sv, ss = ser.embed_spans(texts, spans, batch_size=2)
+    assert par._bulk is not None and ser._bulk is None  # the parallel path really ran
+    assert np.allclose(pv, sv, atol=1e-5)
+    assert all(np.allclose(a, b, atol=1e-5) for a, b in zip(ps, ss))
+    assert float(pv[7] @ par.embed([texts[7]])[0]) > 0.9999  # a lone text takes the serial path
