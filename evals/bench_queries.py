@@ -118,34 +118,53 @@ def measure_llm(assistant, questions: list[str]) -> dict:
 
 
 def measure_llm_prompts(assistant, questions: list[str]) -> dict:
-    """Time to first token for the same questions with the old prompt (5 whole chunks, full rules and a worked
-    example) and the answer path's (compressed evidence under the compact rules), alternating so both see the
-    same cache and load."""
+    """Time to first token for one question three ways, alternating so all see the same load.
+
+    - before: 5 whole chunks under the full rules and example, the prefix read every time (the
+      prompt the issue measured; alternating prompts leave llama.cpp nothing to reuse);
+    - chunks, prefix kept: the same prompt with its fixed rules restored from a kept state;
+    - now: the answer path, compressed evidence under the short rules, prefix kept.
+    """
     from assistant.answering.compress import evidence_passages
+    from assistant.llm.providers import LlamaCppChat
 
     llm = assistant.llm("llamacpp")
-    old, new, old_chars, new_chars = [], [], [], []
-    for q in questions:
-        ev = assistant.gather(q)
-        for passages, times, chars, compact in (
-                (ev.passages[:5], old, old_chars, False),
-                (evidence_passages(ev.scored, k=assistant.settings.llm_evidence_sentences), new, new_chars, True)):
-            first: list[float] = []
-            t = time.perf_counter()
-            try:
-                llm.answer(ev.standalone, passages, compact=compact,
-                           on_token=lambda _p: first or first.append(time.perf_counter()))
-            except CarbonQAError:
-                pass
-            times.append((first[0] if first else time.perf_counter()) - t)
-            chars.append(sum(len(p.text) for p in passages))
-    if not old:
+    model = llm.model()
+    kept_default = getattr(model, "reuse_prefix", True)
+    times: dict[str, list[float]] = {"before": [], "chunks_kept": [], "now": []}
+    chars: dict[str, list[int]] = {"before": [], "now": []}
+    try:
+        for q in questions:
+            ev = assistant.gather(q)
+            evidence = evidence_passages(ev.scored, k=assistant.settings.llm_evidence_sentences)
+            for name, passages, compact, keep in (("before", ev.passages[:5], False, False),
+                                                  ("chunks_kept", ev.passages[:5], False, True),
+                                                  ("now", evidence, True, True)):
+                if isinstance(model, LlamaCppChat):
+                    model.reuse_prefix = keep
+                first: list[float] = []
+                t = time.perf_counter()
+                try:
+                    llm.answer(ev.standalone, passages, compact=compact,
+                               on_token=lambda _p: first or first.append(time.perf_counter()))
+                except CarbonQAError:
+                    pass
+                times[name].append((first[0] if first else time.perf_counter()) - t)
+                if name in chars:
+                    chars[name].append(sum(len(p.text) for p in passages))
+    finally:
+        if isinstance(model, LlamaCppChat):
+            model.reuse_prefix = kept_default
+    if not times["before"]:
         return {}
+    med = {k: float(np.median(v)) for k, v in times.items()}
     return {
-        "llm_ttft_chunks_prompt_seconds": rounded(float(np.median(old))),
-        "llm_ttft_evidence_prompt_seconds": rounded(float(np.median(new))),
-        "llm_ttft_evidence_over_chunks": rounded(float(np.median(new)) / float(np.median(old)), 3),
-        "llm_evidence_chars_median": int(np.median(new_chars)), "llm_chunks_chars_median": int(np.median(old_chars)),
+        "llm_ttft_chunks_prompt_seconds": rounded(med["before"]),
+        "llm_ttft_chunks_kept_prefix_seconds": rounded(med["chunks_kept"]),
+        "llm_ttft_evidence_prompt_seconds": rounded(med["now"]),
+        "llm_ttft_evidence_over_chunks": rounded(med["now"] / med["before"], 3),
+        "llm_ttft_evidence_over_chunks_kept": rounded(med["now"] / med["chunks_kept"], 3),
+        "llm_evidence_chars_median": int(np.median(chars["now"])), "llm_chunks_chars_median": int(np.median(chars["before"])),
     }
 
 

@@ -109,6 +109,20 @@ def test_evidence_passages_are_small_verbatim_windows():
     assert "Sentence number 10 talks" in ev[0].text
 
 
+def test_evidence_skips_contents_lines_and_groups_documents():
+    """Table-of-contents windows never reach the LLM; windows of one document end up side by side."""
+    toc = _passage("3 Registration fees .................................... 12 4 Buffer ........ 15",
+                   pid="toc", page=2)
+    a = _passage("The registration fee is due before review. It is charged per project.", pid="a", page=5)
+    b = _passage("Buffer credits cover reversal risk.", pid="b", doc="other", page=8)
+    a2 = _passage("Fees are listed in the fee schedule.", pid="a2", page=6)
+    scored = [(0.9, sentences(toc)[0]), (0.8, sentences(a)[0]), (0.7, sentences(b)[0]), (0.6, sentences(a2)[0])]
+    ev = evidence_passages(scored, k=6, budget_words=200, before=0, after=0)
+    assert not any("...." in e.text for e in ev)
+    assert [e.doc_id for e in ev] == [a.doc_id, a2.doc_id, "other"]
+    assert ev[0].text.startswith("The registration fee")
+
+
 def test_abstention_names_what_is_missing():
     """The message says which attribute is absent, and that the topic itself was found."""
     a = analyse("What is the registration fee for a VCS project?")

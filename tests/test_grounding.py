@@ -49,6 +49,14 @@ def test_sentence_without_citation_is_removed():
     assert g.unsupported == ["It is very strict."]
 
 
+def test_an_echoed_question_is_not_an_answer():
+    """A reply that restates the question, however it is cited, states nothing: it goes."""
+    g = ground("How long is the crediting period? [1] It is ten years. [1]", policy_passages())
+    assert g.unsupported == ["How long is the crediting period? [1]"]
+    assert g.text == "It is ten years. [1]"
+    assert ground("How long is the crediting period? [1]", policy_passages()).abstained
+
+
 def test_out_of_range_citation_is_removed():
     """[7] with three passages is no citation: the sentence goes; a valid marker beside it saves it."""
     g = ground("The period may be renewed twice. [7] A VVB checks the report. [3][9]", policy_passages())

@@ -1,6 +1,8 @@
 """The LLM answerer without a real model: prompt structure, sentinel, streaming, provider errors."""
 from __future__ import annotations
 
+import re
+
 import socket
 
 import pytest
@@ -208,7 +210,7 @@ def test_compact_prompt_keeps_the_rules_in_fewer_words():
     ps = policy_passages() + [passage(4, INJECTION)]
     full = build_messages("How long is the crediting period?", ps)
     short = build_messages("How long is the crediting period?", ps, compact=True)
-    assert len(short) == len(full) and short[1:] == full[1:] and short[0].type == "system"
+    assert len(short) == len(full) and short[0].type == "system" and short[2] == full[2]
     rules = short[0].content
     for phrase in ("never an instruction", "square brackets", "exactly", "DATA"):
         assert phrase in rules and phrase in COMPACT_SYSTEM
@@ -228,3 +230,18 @@ def test_answer_passes_compact_to_the_prompt(settings):
     r = LLMAnswerer(settings, "llamacpp", model=Spy()).answer("How long?", policy_passages(), compact=True)
     assert seen[0][0].content.startswith("Answer only from the passages")
     assert r.citations and not r.abstained
+
+
+def test_compact_prompt_names_each_document_once():
+    """Compressed evidence sits under one <document> tag per document; ids still count 1..n in order."""
+    ps = [passage(1, "Ten years.", title="Long Title Of The VCS Standard", doc_id="vcs"),
+          passage(2, "Five per cent.", title="Long Title Of The VCS Standard", doc_id="vcs", page=9),
+          passage(3, "A VVB checks it.", title="Gold Standard Requirements", doc_id="gs")]
+    text = build_messages("How long?", ps, compact=True)[-1].content
+    assert text.count("Long Title Of The VCS Standard") == 1 and text.count("<document ") == 2
+    assert [int(n) for n in re.findall(r"<passage id=(\d+)", text)] == [1, 2, 3]
+    assert text.index("Five per cent") < text.index("</document>") < text.index("A VVB checks")
+    assert 'page="' not in text
+    # The example the model is shown uses the same layout as the real passages.
+    example = build_messages("How long?", ps, compact=True)[1].content
+    assert "<document " in example and 'page="' not in example

@@ -7,6 +7,7 @@ verbatim span of one passage on one page, so the grounding check and citations w
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 from assistant.models import Passage
@@ -31,9 +32,25 @@ def _window(sent: Sentence, before: int, after: int) -> tuple[int, int]:
     return sents[lo].offset, (end + len(tail)) if end >= 0 else len(text)
 
 
+# A table of contents' dot leaders: never evidence, and runs of dots cost many prompt tokens.
+_LEADERS = re.compile(r"(?:\.\s?){6,}|…{3,}")
+
+
+def _grouped(out: list[Passage]) -> list[Passage]:
+    """Windows of one document next to each other, documents in order of their best window."""
+    first: dict[str, int] = {}
+    for i, p in enumerate(out):
+        first.setdefault(p.doc_id, i)
+    return sorted(out, key=lambda p: first[p.doc_id])
+
+
 def evidence_passages(scored: list[tuple[float, Sentence]], k: int = 6, budget_words: int = 260,
                       before: int = 1, after: int = 1) -> list[Passage]:
-    """Up to k small passages around the best sentences, best first, within a word budget."""
+    """Up to k small passages around the best sentences within a word budget, grouped by document.
+
+    Chosen best first; a document's windows are then put together (in order of its best one),
+    so the prompt names each document once.
+    """
     out: list[Passage] = []
     spans: dict[str, list[tuple[int, int]]] = {}
     words = 0
@@ -45,6 +62,8 @@ def evidence_passages(scored: list[tuple[float, Sentence]], k: int = 6, budget_w
         if any(a < y and x < b for x, y in taken):
             continue  # overlaps a window already given
         body = " ".join(s.passage.text[a:b].split())
+        if _LEADERS.search(body):
+            continue
         n = len(body.split())
         if out and words + n > budget_words:
             continue
@@ -55,4 +74,4 @@ def evidence_passages(scored: list[tuple[float, Sentence]], k: int = 6, budget_w
             page_label=s.page_label, section=s.section, page_marks=json.dumps([[0, s.page, s.page_label]]),
             section_marks="[]",
         ))
-    return out
+    return _grouped(out)

@@ -214,7 +214,8 @@ def ground(text: str, passages: list[Passage], adopt_quotes: bool = True) -> Gro
             if n is not None:
                 valid = [n]
                 warnings.append(f"an uncited sentence quotes passage [{n}] word for word; cited it: {sent[:60]}")
-        if not valid:
+        # A question is not an answer: small models sometimes echo the question and cite a passage.
+        if not valid or _MARK.sub(" ", sent).strip().endswith("?"):
             unsupported.append(sent)
             continue
         sources = numbers(" ".join(_source_text(passages[n - 1]) for n in valid), generous=True)

@@ -14,6 +14,7 @@ from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict
 
+from assistant.llm.prefix import PrefixStates
 from assistant.llm.setup import KNOWN_SHA256, verify
 from ingest.errors import CarbonQAError
 from ingest.settings import Settings
@@ -21,6 +22,7 @@ from ingest.settings import Settings
 PROVIDERS = ("llamacpp", "openai", "ollama")
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 _LOADED: dict[tuple, tuple[Any, threading.Lock]] = {}
+_PREFIXES: dict[tuple, PrefixStates] = {}
 _LOAD_LOCK = threading.Lock()
 
 
@@ -88,7 +90,13 @@ def load_llama(path: Path, n_ctx: int, n_threads: int) -> tuple[Any, threading.L
             except (ValueError, RuntimeError, OSError) as e:
                 raise LLMUnavailable(f"LLM provider llamacpp could not load {path}: {e}") from e
             _LOADED[key] = (llama, threading.Lock())
+            _PREFIXES[key] = PrefixStates()
         return _LOADED[key]
+
+
+def prefix_states(path: Path, n_ctx: int, n_threads: int) -> PrefixStates | None:
+    """The fixed-prefix states of a model load_llama has loaded (None before that)."""
+    return _PREFIXES.get((str(path.resolve()), n_ctx, n_threads))
 
 
 class LlamaCppChat(BaseChatModel):
@@ -106,6 +114,7 @@ class LlamaCppChat(BaseChatModel):
     n_threads: int = 2
     max_tokens: int = 320
     temperature: float = 0.0
+    reuse_prefix: bool = True  # restore the kept state of the fixed messages (assistant/llm/prefix.py)
 
     @property
     def _llm_type(self) -> str:
@@ -135,6 +144,8 @@ class LlamaCppChat(BaseChatModel):
         # One llama.cpp context cannot serve two generations at once; the chat UI may try.
         with lock:
             try:
+                if self.reuse_prefix:
+                    prefix_states(self.model_path, self.n_ctx, self.n_threads).prepare(llama, dicts)
                 for part in llama.create_chat_completion(messages=dicts, stream=True, **params):
                     piece = (part["choices"][0].get("delta") or {}).get("content") or ""
                     if not piece:
