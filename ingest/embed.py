@@ -244,8 +244,9 @@ class OnnxEmbedder(_QueryMemo):
                 run(rows, self._session)
             return out, span_out
         # Whole batches side by side on one-thread runs beat one batch split over threads: on
-        # 2 cores 27-29 chunks/s against 23-25 (bench/README.md). ONNX Runtime's run() releases
-        # the GIL and is safe to call from several threads; each batch writes its own rows.
+        # 2 cores 27-29 chunks/s against 23-25 (320 chunks, alternating runs, identical vectors).
+        # ONNX Runtime's run() releases the GIL and is safe to call from several threads; each
+        # batch writes its own rows.
         bulk = self._bulk_session()
         with ThreadPoolExecutor(self.threads) as pool:
             list(pool.map(lambda rows: run(rows, bulk), batches))

@@ -75,9 +75,14 @@ def avoid_amx_fault() -> bool:
     return True
 
 
+def _key(path: Path, n_ctx: int, n_threads: int) -> tuple:
+    """What identifies one loaded model: its file, context size and threads."""
+    return (str(path.resolve()), n_ctx, n_threads)
+
+
 def load_llama(path: Path, n_ctx: int, n_threads: int) -> tuple[Any, threading.Lock]:
     """One llama.cpp model per (file, context, threads) per process, with the lock that serialises it."""
-    key = (str(path.resolve()), n_ctx, n_threads)
+    key = _key(path, n_ctx, n_threads)
     with _LOAD_LOCK:
         if key not in _LOADED:
             Llama = _llama_cpp().Llama
@@ -96,7 +101,7 @@ def load_llama(path: Path, n_ctx: int, n_threads: int) -> tuple[Any, threading.L
 
 def prefix_states(path: Path, n_ctx: int, n_threads: int) -> PrefixStates | None:
     """The fixed-prefix states of a model load_llama has loaded (None before that)."""
-    return _PREFIXES.get((str(path.resolve()), n_ctx, n_threads))
+    return _PREFIXES.get(_key(path, n_ctx, n_threads))
 
 
 class LlamaCppChat(BaseChatModel):
