@@ -149,7 +149,7 @@ def _question_rows(t: Table, logits: np.ndarray) -> tuple[list[str], np.ndarray,
         ok = [i for i in idx if not np.isnan(t.X[i]).any()]
         X = t.X[ok] if ok else np.zeros((0, len(FEATURES)))
         ids.append(qid)
-        qx.append(question_features(X, np.nan_to_num(logits[ok], nan=-10.0), float(t.missing[idx[0]])))
+        qx.append(question_features(X, np.nan_to_num(logits[ok], nan=-10.0)))
         qy.append(bool(t.answerable[idx[0]]))
     return ids, np.array(qx), np.array(qy, bool)
 

@@ -76,7 +76,7 @@ def test_pair_features_shape_and_value_interaction():
     assert X.shape == (2, len(FEATURES))
     col = FEATURES.index("attr_value")
     assert X[0, col] == 0.0 and X[1, col] == 1.0
-    q = question_features(X, np.array([0.1, 0.9]), 0.2)
+    q = question_features(X, np.array([0.1, 0.9]))
     assert q.shape == (len(Q_FEATURES),) and q[0] == pytest.approx(0.9)
 
 

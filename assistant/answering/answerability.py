@@ -3,9 +3,9 @@
 Two small logistic models, trained on the dev split by `carbonqa eval train` (evals/train.py)
 and stored as plain JSON next to this file:
 - the sentence model weighs `features.FEATURES` of each (question, sentence) pair;
-- the question model turns the best sentence's logit and a few question-level facts (the share
-  of rare question terms no passage contains, whether any candidate names the asked attribute
-  with a value…) into a calibrated probability that the corpus answers at all.
+- the question model turns the best sentence's logit and a few question-level facts (whether a
+  value is asked for, whether a candidate states one next to the question's subject…) into a
+  calibrated probability that the corpus answers at all.
 One probability thus drives both which sentences are quoted and whether to abstain.
 """
 from __future__ import annotations
@@ -34,7 +34,7 @@ class Model:
     scale: np.ndarray
     coef: np.ndarray
     intercept: float
-    q_coef: np.ndarray  # over Q_FEATURES (best sentence logit, missing-term share, value found…)
+    q_coef: np.ndarray  # over Q_FEATURES (best sentence logit, value needed, best subject+value…)
     q_intercept: float
     threshold: float  # abstain when P(answerable) is below this
     meta: dict

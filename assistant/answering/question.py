@@ -23,6 +23,10 @@ _ATTRIBUTES: list[tuple[str, str, tuple[str, ...], str]] = [
      ("penalty", "fine", "sanction", "liable", "punish"), "amount"),
     ("percent", r"\b(percentage|per ?cent|share|proportion|what fraction|how much of)\b",
      ("percent", "per cent", "%", "share", "proportion"), "percent"),
+    # "How often…" asks for an interval; "periodically" names it without stating one.
+    ("frequency", r"\b(how often|how frequently|at what intervals?|how many times)\b",
+     ("every", "each", "annual", "annually", "periodic", "periodically", "once", "interval", "frequency", "times"),
+     "duration"),
     ("deadline", r"\b(deadline|time ?limit|within how (many|long)|how (many|long) (days|weeks|months|years)|"
                  r"how soon|no later than|by when)\b",
      ("within", "day", "week", "month", "year", "deadline", "later than", "prior to", "before"), "duration"),
@@ -36,10 +40,13 @@ _ATTRIBUTES: list[tuple[str, str, tuple[str, ...], str]] = [
              r"institution|committee|board))\b",
      ("board", "committee", "ministry", "authority", "agency", "secretariat", "panel", "body", "government",
       "registry", "verra", "vvb", "doe", "party", "parties", "administrator", "bureau", "council"), "actor"),
-    ("count", r"\b(how many|number of|what number)\b", (), "number"),
+    ("count", r"\b(how many|number of|what number|quorum)\b", (), "number"),
     ("amount", r"\b(how much|how (large|big|high|low)|what (amount|quantity|volume|threshold|limit|minimum|maximum|"
-               r"rate|value|level|target|factor|figure|size|cap|ceiling|floor|benchmark)|what (\w+ ){1,3}"
-               r"(value|target|factor|threshold|limit|rate|benchmark|cap|level)s?\b)"
+               r"rate|value|level|target|factor|figure|size|cap|ceiling|floor|benchmark)|what ([\w-]+ ){1,3}"
+               r"(value|target|factor|threshold|limit|rate|benchmark|cap|level)s?\b"
+               # "What is the official combined margin grid emission factor…": the noun comes late.
+               r"|what (is|are|was|were) (the|its|their|[\w-]+'s) ([\w-]+ ){0,5}"
+               r"(value|factor|threshold|limit|rate|benchmark|cap|ceiling|amount|quantity|volume|size)s?\b)"
                r"|\b(minimum|maximum|threshold|at least|at most)\b", (), "number"),
 ]
 _DEFINE = re.compile(r"^\s*(what (is|are|does)|define|definition|meaning|what do .* mean)\b|\bmean(s|ing)?\b.*\?$", re.I)
@@ -137,7 +144,8 @@ def has_value(text: str, value: str) -> bool:
     if value == "date":
         return bool(_YEAR.search(text) or _MONTH.search(text))
     if value == "duration":
-        return bool(_DURATION.search(text) or re.search(r"\b(annual(ly)?|every year|each year|once)\b", text, re.I))
+        return bool(_DURATION.search(text) or re.search(r"\b(annual(ly)?|every year|each year|once|twice|"
+                                                         r"quarterly|monthly|weekly|daily|biennial(ly)?)\b", text, re.I))
     if value == "actor":
         return bool(_ACTOR.search(text))
     return bool(_NUM.search(text) or _NUMWORD.search(text))

@@ -73,10 +73,9 @@ class Judgement:
     lacks_value: bool  # a value is asked for and none of the best sentences states one
 
 
-def judgement(model: Model, cands: list[Candidate], X: np.ndarray, logits: np.ndarray,
-              missing: float) -> Judgement:
+def judgement(model: Model, cands: list[Candidate], X: np.ndarray, logits: np.ndarray) -> Judgement:
     """The model's verdict from the candidates' sentence logits (from the model, or out-of-fold in tuning)."""
-    support = model.answerable(question_features(X, logits, missing))
+    support = model.answerable(question_features(X, logits))
     no_value = lacks_value(X, logits, model.value_top_k)
     probs = sigmoid(logits)
     order = np.argsort(-logits)
@@ -143,7 +142,7 @@ class Scorer:
               named_docs: set[str]) -> Judgement:
         """Every candidate's P(states the answer), P(the corpus answers), and whether a value asked for is absent."""
         X = pair_features(asked, cands, self.idf, missing, named_docs)
-        return judgement(model, cands, X, model.sentence_logits(X), missing)
+        return judgement(model, cands, X, model.sentence_logits(X))
 
     def clear_caches(self) -> None:
         """Forget what this process encoded itself (the bench times fresh questions)."""
