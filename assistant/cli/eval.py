@@ -104,8 +104,9 @@ def register(app: typer.Typer) -> None:
             need_index(settings)
             table = T.collect(Assistant(settings), load_questions(questions), progress)
             T.write_table(table)
-        else:
-            table = T.read_table()
+        # Fit what was written (features rounded to 6 digits), so the committed table alone
+        # reproduces the committed model.
+        table = T.read_table()
         model, report = T.fit(table, max_false_abstain=max_false_abstain, source=T.source_info(questions))
         target = out or ARTIFACT
         target.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
