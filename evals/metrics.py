@@ -262,10 +262,21 @@ def primary_score(m: dict[str, float | None]) -> float | None:
     return (kf + pr) / 2
 
 
+def roc_auc(scores: Sequence[float], labels: Sequence[bool]) -> float | None:
+    """ROC AUC of scores for labels (ties count half); None when a class is absent."""
+    pos = [s for s, y in zip(scores, labels) if y]
+    neg = [s for s, y in zip(scores, labels) if not y]
+    if not pos or not neg:
+        return None
+    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
+    return wins / (len(pos) * len(neg))
+
+
 def aggregate(records: Sequence[dict]) -> dict[str, float | int | None]:
     """Means of each per-question metric, abstention rates, latency percentiles and the primary score.
 
-    A record is {"answerable": bool, "abstained": bool, "timings": {...}, "metrics": {name: value|None}}.
+    A record is {"answerable": bool, "abstained": bool, "timings": {...}, "metrics": {name: value|None}},
+    optionally with "confidence" (the answer's P(answerable)) for the answerability ROC AUC.
     """
     names: list[str] = []
     for r in records:
@@ -277,6 +288,9 @@ def aggregate(records: Sequence[dict]) -> dict[str, float | int | None]:
     una = [r for r in records if not r["answerable"]]
     out["abstain_recall"] = _round(mean(float(r["abstained"]) for r in una))
     out["false_abstain_rate"] = _round(mean(float(r["abstained"]) for r in ans))
+    # How well the answer's confidence ranks answerable above unanswerable questions, whatever the threshold.
+    scored = [r for r in records if r.get("confidence") is not None]
+    out["answerability_auc"] = _round(roc_auc([r["confidence"] for r in scored], [r["answerable"] for r in scored]))
     out.update(latency_stats([r["timings"] for r in records]))
     out["primary"] = _round(primary_score(out))
     out["n"], out["n_answerable"], out["n_unanswerable"] = len(records), len(ans), len(una)

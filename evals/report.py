@@ -10,8 +10,8 @@ from ingest.errors import CarbonQAError
 HEADLINE = [
     "primary", "page_recall@1", "page_recall@5", "page_recall@10", "page_hit@5", "doc_recall@5", "mrr@10",
     "ndcg@10", "key_fact_recall", "key_fact_recall_answered", "exact_match", "contains_answer",
-    "citation_validity", "citation_precision", "citation_recall", "abstain_recall", "false_abstain_rate", "retrieval_ms_p50", "retrieval_ms_p95",
-    "total_ms_p50", "total_ms_p95",
+    "citation_validity", "citation_precision", "citation_recall", "abstain_recall", "false_abstain_rate",
+    "answerability_auc", "retrieval_ms_p50", "retrieval_ms_p95", "total_ms_p50", "total_ms_p95",
 ]
 LOWER_IS_BETTER = {"false_abstain_rate", "runtime_s", "retrieval_ms_p50", "retrieval_ms_p95", "total_ms_p50",
                    "total_ms_p95"}
@@ -104,7 +104,7 @@ def write_report(out_dir: Path, meta: dict, records: list[dict]) -> Path:
     plot_latency(records, out_dir / "latency.png")
     o = meta["overall"]
     cols = ["primary", "page_recall@5", "mrr@10", "ndcg@10", "key_fact_recall", "citation_precision",
-            "citation_validity", "false_abstain_rate", "abstain_recall"]
+            "citation_validity", "false_abstain_rate", "abstain_recall", "answerability_auc"]
     md = [
         f"# Evaluation: {run_label(meta)}",
         "",

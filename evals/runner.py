@@ -67,7 +67,7 @@ def run_questions(pipeline: Pipeline, questions: list[Question], corpus: CorpusP
             ans = _failed_answer(q, error, pipeline.answerer)
         records.append({
             "id": q.id, "type": q.type, "docs": sorted(q.gold_docs), "answerable": q.answerable,
-            "abstained": ans.abstained, "timings": ans.timings, "error": error,
+            "abstained": ans.abstained, "timings": ans.timings, "error": error, "confidence": ans.confidence,
             "metrics": score_answer(q, ans, corpus), "answer": ans,
         })
     return records

@@ -63,11 +63,13 @@ def replay(assistant, turns: list, corpus: CorpusPages, **overrides) -> dict:
         for q, turn in turns:
             ans = assistant.respond(turn)
             records.append({"id": q.id, "type": q.type, "answerable": q.answerable, "abstained": ans.abstained,
+                            "confidence": ans.confidence,
                             "timings": ans.timings, "error": "", "metrics": score_answer(q, ans, corpus)})
     finally:
         assistant.settings = base
     o = M.aggregate(records)
-    keys = ("key_fact_recall", "citation_precision", "citation_recall", "abstain_recall", "false_abstain_rate", "primary")
+    keys = ("key_fact_recall", "citation_precision", "citation_recall", "abstain_recall", "false_abstain_rate",
+            "answerability_auc", "primary")
     return {k: o.get(k) for k in keys}
 
 

@@ -119,3 +119,15 @@ def test_aggregate_and_primary():
     assert agg["abstain_recall"] == 1.0 and agg["false_abstain_rate"] == 0.5
     assert agg["citation_validity"] is None
     assert (agg["n"], agg["n_answerable"], agg["n_unanswerable"]) == (3, 2, 1)
+    assert agg["answerability_auc"] is None  # no record carries a confidence
+
+
+def test_answerability_auc_ranks_answerable_above_unanswerable():
+    """AUC is the share of (answerable, unanswerable) pairs ordered right by confidence; ties count half."""
+    assert M.roc_auc([0.9, 0.8, 0.1], [True, True, False]) == 1.0
+    assert M.roc_auc([0.1, 0.9], [True, False]) == 0.0
+    assert M.roc_auc([0.5, 0.5, 0.7, 0.2], [True, False, True, False]) == pytest.approx(0.875)
+    assert M.roc_auc([0.3], [True]) is None
+    recs = [{"answerable": y, "abstained": False, "timings": {}, "metrics": {}, "confidence": c}
+            for y, c in [(True, 0.9), (False, 0.4), (True, 0.3), (False, None)]]
+    assert M.aggregate(recs)["answerability_auc"] == 0.5  # the record without a confidence is left out
