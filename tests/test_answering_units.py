@@ -89,6 +89,16 @@ def test_select_keeps_close_runners_up_on_the_same_page_only():
     assert [c for _, c in chosen] == [s1, s2]
 
 
+def test_select_needs_a_share_of_the_best_from_another_page():
+    """A runner-up from another page above the floor is still left out below `other_page` of the best P."""
+    p = _passage("First sentence about fees here. Second sentence also on fees.")
+    s1, s2 = sentences(p)
+    other = sentences(_passage("Elsewhere a sentence about the fee rules.", pid="p2", page=9))[0]
+    scored = [(0.8, s1), (0.35, other), (0.3, s2)]
+    assert [c for _, c in select(scored, 4, relative=0.2, floor=0.1)] == [s1, other, s2]
+    assert [c for _, c in select(scored, 4, relative=0.2, floor=0.1, other_page=0.5)] == [s1, s2]
+
+
 def test_value_neighbour_joins_the_next_sentence_verbatim():
     """When only the next sentence states the figure, the quote spans both, verbatim from the page."""
     p = _passage("Vanuatu plans a full transition to renewable electricity. This would cut emissions by 72Gg.")

@@ -264,7 +264,8 @@ class Assistant:
         """
         s = self.settings
         if len(ev.families) < 2:
-            chosen = select(ev.scored, s.max_answer_sentences, s.select_relative, s.select_floor)
+            chosen = select(ev.scored, s.max_answer_sentences, s.select_relative, s.select_floor,
+                            other_page=s.select_other_page)
             cits = [cite(i + 1, with_value_neighbour(extend_lead_in(x), ev.asked), p) for i, (p, x) in enumerate(chosen)]
             return " ".join(f"{c.quote} [{c.n}]" for c in cits), cits
         parts, cits = [], []

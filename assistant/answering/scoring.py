@@ -197,11 +197,13 @@ class Scorer:
 
 
 def select(scored: list[tuple[float, Sentence]], max_sentences: int = 4, relative: float = 0.5,
-           floor: float = 0.3, must_cover: list[list[str]] | None = None) -> list[tuple[float, Sentence]]:
+           floor: float = 0.3, must_cover: list[list[str]] | None = None,
+           other_page: float = 0.0) -> list[tuple[float, Sentence]]:
     """The best sentence, then runners-up close to it in probability that add something new.
 
     A runner-up on the best sentence's page needs only `relative` of its probability; one from
-    another page must also clear `floor`, since every extra page cited is a claim to check.
+    another page must also clear `floor` and `other_page` of it, since every extra page cited is
+    a claim to check.
     """
     if not scored:
         return []
@@ -215,7 +217,7 @@ def select(scored: list[tuple[float, Sentence]], max_sentences: int = 4, relativ
         if len(chosen) >= max(max_sentences, len(must_cover or []) + 1):
             break
         same_page = (s.passage.doc_id, s.page) == (best.passage.doc_id, best.page)
-        if p < relative * best_p or (not same_page and p < floor):
+        if p < relative * best_p or (not same_page and (p < floor or p < other_page * best_p)):
             continue
         if any(token_overlap(s.text, c.text) > 0.6 for _, c in chosen):
             continue
