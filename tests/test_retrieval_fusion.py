@@ -98,3 +98,13 @@ def test_a_question_naming_two_documents_is_embedded_once_and_sees_both(tmp_sett
     hits = search.search("Compare test document doc-a and test document doc-b on monitoring")
     assert len(calls) == 1 and len(calls[0]) == 1
     assert {"doc-a", "doc-b"} <= {p.doc_id for p in hits}
+
+
+def test_rrf_puts_cover_pages_and_contents_after_passages_with_content():
+    """A cover or a contents listing ranked first by both sides still comes after a passage that states something."""
+    cover = "CLEAN DEVELOPMENT MECHANISM\nGlossary\nCDM terms\nVersion 11.0"
+    contents = "Registration ........ 12\nIssuance ........ 15\nFees ........ 18\nAppeals ........ 21"
+    prose = "The registration fee shall be paid before the registration request is reviewed."
+    dense = [("cover", cover, _meta("d1"), 0.9), ("toc", contents, _meta("d1"), 0.8), ("prose", prose, _meta("d1"), 0.5)]
+    lexical = [("cover", cover, _meta("d1"), 9.0), ("toc", contents, _meta("d1"), 8.0), ("prose", prose, _meta("d1"), 1.0)]
+    assert [p.id for p in rrf(dense, lexical, 60, 1.0, 1.0)] == ["prose", "cover", "toc"]

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.retrieval.text import content_words, expand_query, learn_acronyms, token_containment, token_overlap, tokenize
+from assistant.retrieval.text import (
+    content_words, expand_query, front_matter, learn_acronyms, token_containment, token_overlap, tokenize,
+)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -55,3 +57,15 @@ def test_token_overlap_and_containment():
     assert token_overlap(a, a) == 1.0 and token_overlap(a, "nothing alike") == 0.0
     assert token_overlap(a, b) == token_overlap(b, a) and 0 < token_overlap(a, b) < 1
     assert token_containment("buffer pool", b) == 1.0 and token_containment(b, "buffer pool") < 1.0
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("CLEAN DEVELOPMENT MECHANISM\nMethodological tool\nTool for the demonstration and assessment\nof additionality", True),
+    ("Planned Emissions Reductions (PERs)........................15\nBundled PERs ..........16\nLabels ..........17", True),
+    ("The crediting period shall be 10 years.", False),
+    # A short fragment of prose without a full stop is content, not a cover.
+    ("1.1.6 When the Project Developer is uncertain about the interpretation of\nthe rules in the context", False),
+])
+def test_front_matter(text, expected):
+    """Covers (short title lines, no sentence) and contents listings (dot leaders) are front matter."""
+    assert front_matter(text) is expected

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from assistant.models import Passage
 from assistant.answering.quotes import Sentence, sentences
+from assistant.retrieval.text import LEADERS
 
 
 def _window(sent: Sentence, before: int, after: int) -> tuple[int, int]:
@@ -32,8 +33,6 @@ def _window(sent: Sentence, before: int, after: int) -> tuple[int, int]:
     return sents[lo].offset, (end + len(tail)) if end >= 0 else len(text)
 
 
-# A table of contents' dot leaders: never evidence, and runs of dots cost many prompt tokens.
-_LEADERS = re.compile(r"(?:\.\s?){6,}|…{3,}")
 
 
 def _grouped(out: list[Passage]) -> list[Passage]:
@@ -62,7 +61,7 @@ def evidence_passages(scored: list[tuple[float, Sentence]], k: int = 6, budget_w
         if any(a < y and x < b for x, y in taken):
             continue  # overlaps a window already given
         body = " ".join(s.passage.text[a:b].split())
-        if _LEADERS.search(body):
+        if LEADERS.search(body):  # contents lines: never evidence
             continue
         n = len(body.split())
         if out and words + n > budget_words:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from assistant.models import Passage
+from assistant.retrieval.text import front_matter
 
 FAMILIES = {
     "verra": ["verra", "vcs", "verified carbon standard"],
@@ -62,7 +63,9 @@ def rrf(dense: list[tuple[str, str, dict, float]], lexical: list[tuple[str, str,
         p = by_id.setdefault(cid, passage(cid, text, meta))
         p.bm25_rank, p.bm25_score = rank, round(score, 4)
         p.score += bm25_weight / (rrf_k + rank)
-    ranked = sorted(by_id.values(), key=lambda p: -p.score)
+    # Cover pages and contents listings match a question's words (often the document's own name)
+    # but never state an answer: they go after every passage with content.
+    ranked = sorted(by_id.values(), key=lambda p: (front_matter(p.text), -p.score))
     for p in ranked:
         p.score = round(p.score, 5)
     return ranked

@@ -120,3 +120,22 @@ def token_containment(a: str, b: str) -> float:
     """Share of a's tokens that b also has: how much of a sentence a source sentence covers."""
     ta, tb = set(tokenize(a)), set(tokenize(b))
     return len(ta & tb) / max(1, len(ta))
+
+
+# A table of contents' leaders ("Registration ........ 15", "SCOPE ______ 4"); they also cost LLM prompt tokens.
+LEADERS = re.compile(r"(?:\.\s?){6,}|…{3,}|_{6,}")
+_SENTENCE_END = re.compile(r"[a-z0-9)][.;:](\s|$)")
+
+
+def front_matter(text: str) -> bool:
+    """True for a cover page or a contents listing: it names every topic and states none.
+
+    A cover ("CLEAN DEVELOPMENT MECHANISM / Glossary / CDM terms") is a few short title lines with
+    no sentence; a contents chunk is a run of dot-leader lines.
+    """
+    words = text.split()
+    if len(words) < 25 and not _SENTENCE_END.search(text):
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        if len(words) <= 6 * len(lines):  # title lines, not a fragment of prose
+            return True
+    return len(LEADERS.findall(text)) >= 3
