@@ -30,6 +30,14 @@ def _passage(text: str, pid: str = "p1", doc: str = "doc-a", page: int = 3) -> P
     ("When was the MoC signed?", "date", "date"),
     ("How many countries have signed JCM partnerships?", "count", "number"),
     ("What is a VVB?", "", ""),
+    ("How often must a VVB visit the project site?", "frequency", "duration"),
+    ("What quorum does the Joint Committee need?", "count", "number"),
+    ("What is the official combined margin grid emission factor for India?", "amount", "number"),
+    # A condition, a kind of sanction and a method are not a date, a sum or a fee.
+    ("When is a proposed activity treated as common practice?", "", ""),
+    ("What sanctions can Verra apply to a VVB?", "penalty", ""),
+    ("What monetary penalty applies to double use?", "penalty", "amount"),
+    ("Which applies: simple cost analysis or benchmark analysis?", "", ""),
 ])
 def test_analyse_finds_the_asked_attribute(question, attribute, value):
     """Each question names what it wants: the attribute and the kind of value that answers it."""
@@ -54,6 +62,9 @@ def test_definition_and_list_questions():
     ("More than 50% of India's GHG emissions come from the power sector.", "percent", True),
     ("The MoC was signed in August 2025.", "date", True),
     ("The Joint Committee approves methodologies.", "actor", True),
+    ("The CO2 emission factor of biofuels is zero.", "number", True),
+    ("Verification shall take place twice a year.", "duration", True),
+    ("Approved programs are reviewed periodically.", "duration", False),
 ])
 def test_value_detection_ignores_clause_numbers(text, value, expected):
     """A clause, tool or version number is not a quantity; an amount, a share or a duration is."""

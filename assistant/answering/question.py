@@ -16,12 +16,13 @@ from assistant.retrieval.text import content_words, tokenize
 # attribute -> (question cue, words that name the attribute in a sentence, value the answer needs)
 # Values: amount (a number with a unit or currency), number, percent, date, duration, actor.
 _ATTRIBUTES: list[tuple[str, str, tuple[str, ...], str]] = [
-    ("fee", r"\b(fees?|charges?|costs?|price[sd]?|levy|levies|pay|paid|payable|payment)\b",
+    ("fee", r"\b(fees?|charges?|costs?(?! analysis| comparison| benefit| effective)|price[sd]?|levy|levies|pay|paid|"
+            r"payable|payment)\b",
      ("fee", "charge", "cost", "price", "levy", "pay", "paid", "payable", "payment", "usd", "us$", "$", "inr", "eur"),
      "amount"),
     ("penalty", r"\b(penalt(y|ies)|fines?|sanctions?|punish\w*)\b",
      ("penalty", "fine", "sanction", "liable", "punish"), "amount"),
-    ("percent", r"\b(percentage|per ?cent|share|proportion|what fraction|how much of)\b",
+    ("percent", r"\b(percentage|per ?cent|share|proportion|what fraction)\b",
      ("percent", "per cent", "%", "share", "proportion"), "percent"),
     # "How often…" asks for an interval; "periodically" names it without stating one.
     ("frequency", r"\b(how often|how frequently|at what intervals?|how many times)\b",
@@ -62,7 +63,7 @@ _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 _MONTH = re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I)
 _DURATION = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|sixty|"
                        r"ninety)[\s-]+(calendar |business |working )?(days?|weeks?|months?|years?)\b", re.I)
-_NUMWORD = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
+_NUMWORD = re.compile(r"\b(zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
                       r"fifty|hundred|thousand|million|billion|half|double|twice)\b", re.I)
 _ACTOR = re.compile(r"\b([A-Z][a-z]+ (Board|Committee|Ministry|Authority|Agency|Secretariat|Panel|Council|Bureau|"
                     r"Registry|Body)|Executive Board|Joint Committee|Verra|VVBs?|DOEs?|Secretariat|Government|"
@@ -100,13 +101,25 @@ def asked_modality(question: str) -> str:
     return next((m for m, rx in _Q_MODALITY if rx.search(question)), "")
 
 
+# "When is an activity treated as common practice?" asks for a condition, not a date.
+_WHEN_CONDITION = re.compile(r"\bwhen (is|are|does|do|can|may|must|should|would)\b.*\b(treated|considered|regarded|"
+                             r"deemed|counted|class(ed|ified)|eligible|allowed|permitted|required|appl(y|ies)|"
+                             r"qualif\w*|count)\b", re.I)
+# "What sanctions can Verra apply?" asks which ones; only "how much" or "amount" asks for a sum.
+_SUM = re.compile(r"\b(how much|amount|how (large|high|big)|monetary|financial|per (tonne|ton|unit|credit|day))\b", re.I)
+
+
 def analyse(question: str) -> Asked:
     """Subject terms, asked attribute and value type of one (standalone) question."""
     q = question.strip()
     attr, words, value = "", (), ""
     for name, cue, attr_words, val in _ATTRIBUTES:
+        if name == "date" and _WHEN_CONDITION.search(q):
+            continue
         if re.search(cue, q, re.I):
             attr, words, value = name, attr_words, val
+            if name == "penalty" and not _SUM.search(q):
+                value = ""
             break
     terms = tuple(t for t in content_words(q) if t not in _WH)
     attr_toks = {t for w in words for t in tokenize(w)} | set(tokenize(re.sub(r"[^\w ]", " ", attr)))
