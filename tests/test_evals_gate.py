@@ -23,7 +23,7 @@ def test_floors_file_names_known_metrics():
     assert (REPO / f["questions"]).exists()
     known = {"primary", "page_recall@1", "page_recall@5", "page_recall@10", "page_hit@5", "doc_recall@5", "mrr@10",
              "ndcg@10", "key_fact_recall", "citation_validity", "citation_precision", "citation_recall",
-             "abstain_recall", "false_abstain_rate", "contains_answer", "exact_match"}
+             "abstain_recall", "false_abstain_rate", "answerability_auc", "contains_answer", "exact_match"}
     assert set(f["floors"]) | set(f.get("ceilings", {})) <= known
     assert all(0 <= v <= 1 for v in list(f["floors"].values()) + list(f.get("ceilings", {}).values()))
 
