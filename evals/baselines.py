@@ -111,7 +111,8 @@ class _ExtractiveBaseline:
             near = " ".join(f"[{c.n}]" for c in cits)
             text, abstained = f"{ABSTAIN_TEXT} " + (f"Nearest passages: {near}." if cits else ""), True
         else:
-            chosen = select(scored, s.max_answer_sentences, s.select_relative, s.select_floor, other_page=s.select_other_page)
+            chosen = select(scored, s.max_answer_sentences, s.select_relative, s.select_floor,
+                            other_page=s.select_other_page)
             cits = [cite(i + 1, x, p) for i, (p, x) in enumerate(chosen)]
             text, abstained = " ".join(f"{c.quote} [{c.n}]" for c in cits), False
         t3 = time.perf_counter()

@@ -24,7 +24,8 @@ INDEX_SCHEMA = 8
 ANSWER_FIELDS = (
     "top_k", "dense_k", "bm25_k", "rrf_k", "dense_weight", "bm25_weight", "per_doc_quota",
     "answerer", "llm_provider", "abstain_threshold", "max_answer_sentences", "answerability_model",
-    "select_relative", "select_floor", "select_other_page", "llm_evidence_sentences", "answer_passages", "compare_min_score",
+    "select_relative", "select_floor", "select_other_page", "llm_evidence_sentences", "answer_passages",
+    "compare_min_score",
     "llm_model_path", "openai_model", "ollama_model",
 )
 

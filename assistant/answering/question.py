@@ -105,8 +105,9 @@ def asked_modality(question: str) -> str:
 _WHEN_CONDITION = re.compile(r"\bwhen (is|are|does|do|can|may|must|should|would)\b.*\b(treated|considered|regarded|"
                              r"deemed|counted|class(ed|ified)|eligible|allowed|permitted|required|appl(y|ies)|"
                              r"qualif\w*|count)\b", re.I)
-# "What sanctions can Verra apply?" asks which ones; only "how much" or "amount" asks for a sum.
-_SUM = re.compile(r"\b(how much|amount|how (large|high|big)|monetary|financial|per (tonne|ton|unit|credit|day))\b", re.I)
+# "What sanctions can Verra apply?" asks which ones; "how much", "monetary", "per tonne" ask for a sum.
+_SUM = re.compile(r"\b(how much|amount|how (large|high|big)|monetary|financial|per (tonne|ton|unit|credit|day))\b",
+                  re.I)
 
 
 def analyse(question: str) -> Asked:
@@ -157,8 +158,8 @@ def has_value(text: str, value: str) -> bool:
     if value == "date":
         return bool(_YEAR.search(text) or _MONTH.search(text))
     if value == "duration":
-        return bool(_DURATION.search(text) or re.search(r"\b(annual(ly)?|every year|each year|once|twice|"
-                                                         r"quarterly|monthly|weekly|daily|biennial(ly)?)\b", text, re.I))
+        return bool(_DURATION.search(text) or re.search(
+            r"\b(annual(ly)?|every year|each year|once|twice|quarterly|monthly|weekly|daily|biennial(ly)?)\b", text, re.I))
     if value == "actor":
         return bool(_ACTOR.search(text))
     return bool(_NUM.search(text) or _NUMWORD.search(text))

@@ -68,7 +68,8 @@ def register(app: typer.Typer) -> None:
         console.print(
             f"{meta['primary']['name']} {meta['primary']['value']} · page recall@5 {o.get('page_recall@5')} · "
             f"key-fact recall {o.get('key_fact_recall')} · abstain recall {o.get('abstain_recall')} · "
-            f"false abstain {o.get('false_abstain_rate')} · AUC {o.get('answerability_auc')} · {meta['n']} questions in {meta['runtime_s']} s → {out}",
+            f"false abstain {o.get('false_abstain_rate')} · AUC {o.get('answerability_auc')} · "
+            f"{meta['n']} questions in {meta['runtime_s']} s → {out}",
             highlight=False,
         )
 
