@@ -55,7 +55,6 @@ class Table:
 
     qids: list[str]
     answerable: np.ndarray  # per row: the row's question is answerable
-    missing: np.ndarray
     X: np.ndarray
     y: np.ndarray
 
@@ -86,32 +85,30 @@ def collect(assistant, questions: list[Question], progress: bool = True) -> Tabl
         raise CarbonQAError(f"{len(test)} question(s) belong to the test split (e.g. {test[0]}): train on dev only")
     zero = Model(FEATURES, np.zeros(len(FEATURES)), np.ones(len(FEATURES)), np.zeros(len(FEATURES)), 0.0,
                  np.zeros(len(Q_FEATURES)), 0.0, 0.5, {})
-    qids, ans, miss, xs, ys = [], [], [], [], []
+    qids, ans, xs, ys = [], [], [], []
     for q in tqdm(questions, desc="features", unit="q", disable=not progress, dynamic_ncols=True):
         ev = assistant.gather(" ".join(q.question.split()), list(q.history), model=zero)
         for c, row in zip(ev.candidates, ev.features):
             s = c.sentence
             qids.append(q.id)
             ans.append(q.answerable)
-            miss.append(ev.missing)
             xs.append(row)
             ys.append(label(q, s.passage.doc_id, s.page, s.text))
         if not ev.candidates:  # the question still counts for abstention: one empty row
             qids.append(q.id)
             ans.append(q.answerable)
-            miss.append(ev.missing)
             xs.append(np.full(len(FEATURES), np.nan))
             ys.append(0)
-    return Table(qids, np.array(ans, bool), np.array(miss), np.vstack(xs), np.array(ys, int))
+    return Table(qids, np.array(ans, bool), np.vstack(xs), np.array(ys, int))
 
 
 def write_table(t: Table, path: Path = TABLE) -> None:
     """The table as gzipped CSV (deterministic bytes: no timestamp in the gzip header)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["qid", "answerable", "missing", "label", *FEATURES])
+    w.writerow(["qid", "answerable", "label", *FEATURES])
     for i, qid in enumerate(t.qids):
-        w.writerow([qid, int(t.answerable[i]), f"{t.missing[i]:.6g}", t.y[i], *(f"{v:.6g}" for v in t.X[i])])
+        w.writerow([qid, int(t.answerable[i]), t.y[i], *(f"{v:.6g}" for v in t.X[i])])
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(gzip.compress(buf.getvalue().encode(), mtime=0))
 
@@ -120,11 +117,11 @@ def read_table(path: Path = TABLE) -> Table:
     """Read a table written by write_table."""
     rows = list(csv.reader(io.StringIO(gzip.decompress(path.read_bytes()).decode())))
     head, body = rows[0], rows[1:]
-    if tuple(head[4:]) != FEATURES:
+    if tuple(head[3:]) != FEATURES:
         raise CarbonQAError(f"{path}: built for other features: rerun `carbonqa eval train --collect`")
-    return Table([r[0] for r in body], np.array([r[1] == "1" for r in body]), np.array([float(r[2]) for r in body]),
-                 np.array([[float(v) for v in r[4:]] for r in body]).reshape(len(body), len(FEATURES)),
-                 np.array([int(r[3]) for r in body]))
+    return Table([r[0] for r in body], np.array([r[1] == "1" for r in body]),
+                 np.array([[float(v) for v in r[3:]] for r in body]).reshape(len(body), len(FEATURES)),
+                 np.array([int(r[2]) for r in body]))
 
 
 def _lacks_value(t: Table, logits: np.ndarray, ids: list[str]) -> np.ndarray:

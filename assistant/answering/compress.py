@@ -7,7 +7,6 @@ verbatim span of one passage on one page, so the grounding check and citations w
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import replace
 
 from assistant.models import Passage
@@ -31,8 +30,6 @@ def _window(sent: Sentence, before: int, after: int) -> tuple[int, int]:
     tail = last.text.split()[-1]
     end = text.find(tail, last.offset)
     return sents[lo].offset, (end + len(tail)) if end >= 0 else len(text)
-
-
 
 
 def _grouped(out: list[Passage]) -> list[Passage]:

@@ -2,8 +2,8 @@
 
 Every answer prompt starts with the same system rules and worked example (about 250 tokens), and a
 2-core CPU reads a prompt at 30–150 tokens/s. llama.cpp already reuses the part of a prompt that
-matches the previous one, but a different prompt in between (a follow-up rewrite, the verifier,
-the other answer mode) throws that away. Here each fixed prefix is evaluated once, its key/value
+matches the previous one, but a different prompt in between (a follow-up rewrite, the other
+answer mode) throws that away. Here each fixed prefix is evaluated once, its key/value
 state kept, and restored before any prompt that starts with it and finds something else loaded.
 Correctness never depends on this: llama.cpp itself compares the restored tokens with the prompt's
 and evaluates everything after the first difference.
