@@ -38,6 +38,13 @@ def _passage(text: str, pid: str = "p1", doc: str = "doc-a", page: int = 3) -> P
     ("What sanctions can Verra apply to a VVB?", "penalty", ""),
     ("What monetary penalty applies to double use?", "penalty", "amount"),
     ("Which applies: simple cost analysis or benchmark analysis?", "", ""),
+    # Late nouns and distances still ask for a value; a defined date term does not.
+    ("What total global GHG emission level in 2035 would the NDCs imply?", "amount", "number"),
+    ("What is the cut-off date for NDCs in the next synthesis report?", "date", "date"),
+    ("What is the project start date under the CDM?", "", ""),
+    ("At what percentile must the performance benchmark be set?", "percent", "percent"),
+    ("How far from the project area may a leakage belt extend?", "amount", "number"),
+    ("How far back can a project claim retroactive credits?", "duration", "duration"),
 ])
 def test_analyse_finds_the_asked_attribute(question, attribute, value):
     """Each question names what it wants: the attribute and the kind of value that answers it."""
@@ -69,6 +76,16 @@ def test_definition_and_list_questions():
 def test_value_detection_ignores_clause_numbers(text, value, expected):
     """A clause, tool or version number is not a quantity; an amount, a share or a duration is."""
     assert has_value(text, value) is expected
+
+
+def test_a_number_the_question_gives_is_not_the_value_it_asks_for():
+    """'How much … in FY2022-23?' is not answered by a sentence whose only number is 2022-23."""
+    a = analyse("How much did the RBI calendar provide for green bond issuance in FY2022-23?")
+    assert a.given == ("2022", "23")
+    assert not has_value("The RBI notified the calendar for the fiscal year 2022-23.", a.value, a.given)
+    assert has_value("Two auctions of ₹8,000 crore each, totalling ₹16,000 crore.", a.value, a.given)
+    # Digits glued to a name (CO2, TOOL07) are not given numbers: '2 years' still states one.
+    assert analyse("How long do CO2 projects under TOOL07 last?").given == ()
 
 
 def test_names_attribute():

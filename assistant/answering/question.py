@@ -22,7 +22,7 @@ _ATTRIBUTES: list[tuple[str, str, tuple[str, ...], str]] = [
      "amount"),
     ("penalty", r"\b(penalt(y|ies)|fines?|sanctions?|punish\w*)\b",
      ("penalty", "fine", "sanction", "liable", "punish"), "amount"),
-    ("percent", r"\b(percentage|per ?cent|share|proportion|what fraction)\b",
+    ("percent", r"\b(percentage|percentile|per ?cent|share|proportion|what fraction)\b",
      ("percent", "per cent", "%", "share", "proportion"), "percent"),
     # "How often…" asks for an interval; "periodically" names it without stating one.
     ("frequency", r"\b(how often|how frequently|at what intervals?|how many times)\b",
@@ -31,10 +31,12 @@ _ATTRIBUTES: list[tuple[str, str, tuple[str, ...], str]] = [
     ("deadline", r"\b(deadline|time ?limit|within how (many|long)|how (many|long) (days|weeks|months|years)|"
                  r"how soon|no later than|by when)\b",
      ("within", "day", "week", "month", "year", "deadline", "later than", "prior to", "before"), "duration"),
-    ("duration", r"\b(how long|what (period|duration|length)|for how many years|lifetime|valid for|"
+    ("duration", r"\b(how long|how far back|what (period|duration|length)|for how many years|lifetime|valid for|"
                  r"what is the (\w+ ){0,2}(period|duration|term|lifetime|validity))\b",
      ("year", "month", "day", "period", "duration", "length"), "duration"),
-    ("date", r"\b(when|what date|which date|which year|what year|in what year|on what date|since when)\b",
+    ("date", r"\b(when|what date|which date|which year|what year|in what year|on what date|since when|"
+             # "the project start date" is a defined term whose definition holds no date.
+             r"what (is|was|are|were) (the|its|their|[\w-]+'s) ([\w-]+ ){0,3}(?<!start )(date|day)s?)\b",
      ("date", "year", "signed", "adopted", "entered", "launched", "published"), "date"),
     ("body", r"\b(who|whom|which (body|entity|organi[sz]ation|authority|agency|ministry|institution|committee|"
              r"party|parties|actor|department|board)|what (body|entity|organi[sz]ation|authority|agency|ministry|"
@@ -42,8 +44,8 @@ _ATTRIBUTES: list[tuple[str, str, tuple[str, ...], str]] = [
      ("board", "committee", "ministry", "authority", "agency", "secretariat", "panel", "body", "government",
       "registry", "verra", "vvb", "doe", "party", "parties", "administrator", "bureau", "council"), "actor"),
     ("count", r"\b(how many|number of|what number|quorum)\b", (), "number"),
-    ("amount", r"\b(how much|how (large|big|high|low)|what (amount|quantity|volume|threshold|limit|minimum|maximum|"
-               r"rate|value|level|target|factor|figure|size|cap|ceiling|floor|benchmark)|what ([\w-]+ ){1,3}"
+    ("amount", r"\b(how much|how (large|big|high|low|far|deep|wide|tall)|what (amount|quantity|volume|threshold|limit|minimum|maximum|"
+               r"rate|value|level|target|factor|figure|size|cap|ceiling|floor|benchmark)|what ([\w-]+ ){1,4}"
                r"(value|target|factor|threshold|limit|rate|benchmark|cap|level)s?\b"
                # "What is the official combined margin grid emission factor…": the noun comes late.
                r"|what (is|are|was|were) (the|its|their|[\w-]+'s) ([\w-]+ ){0,5}"
@@ -83,6 +85,7 @@ class Asked:
     definition: bool = False
     listing: bool = False
     bigrams: frozenset = field(default_factory=frozenset)
+    given: tuple[str, ...] = ()  # numbers the question itself states: echoing them answers nothing
 
 
 # Questions name a rule's force in words a rulebook's sentence does not use ("is X required", "allowed").
@@ -127,9 +130,12 @@ def analyse(question: str) -> Asked:
     subject = tuple(t for t in terms if t not in attr_toks and t not in _WH)
     toks = [t for t in tokenize(q) if t not in _WH]
     bigrams = frozenset(zip(toks, toks[1:]))
+    # Digits glued to letters name things (CO2, TOOL07) unless they are years (FY2022).
+    given = tuple(dict.fromkeys(m.group() for m in _DIGITS.finditer(q)
+                                if len(m.group()) >= 4 or not q[max(0, m.start() - 1):m.start()].isalpha()))
     return Asked(q, terms, subject or terms, attr, tuple(words), value,
                  bool(_DEFINE.search(q)) and attr == "" and not _LIST_Q.search(q),
-                 bool(_LIST_Q.search(q)), bigrams)
+                 bool(_LIST_Q.search(q)), bigrams, given)
 
 
 # Numbers that point somewhere rather than state a quantity: clause, table and version numbers.
@@ -138,6 +144,7 @@ _REF_NUM = re.compile(r"\b(sections?|paragraphs?|para\.|annex(es)?|appendix|tabl
                       r"criteri(on|a)|footnotes?|box|option|case|no\.)\s*[(\[]?(\d+(\.\d+)*|[ivxlc]+\b)[)\]]?"
                       r"|\bv\d+(\.\d+)*|\b\d+(\.\d+){2,}\b|^\s*\(?\d+(\.\d+)*[.)]?\s", re.I)
 _CODE = re.compile(r"\b[A-Z]{2,}[A-Z0-9]*[-/]?\d+\b")  # TOOL01, ACM0002, CO2: names, not quantities
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 def strip_references(text: str) -> str:
@@ -145,11 +152,16 @@ def strip_references(text: str) -> str:
     return _CODE.sub(" ", _REF_NUM.sub(" ", text))
 
 
-def has_value(text: str, value: str) -> bool:
-    """True when the sentence contains the kind of value the question needs."""
+def has_value(text: str, value: str, given: tuple[str, ...] = ()) -> bool:
+    """True when the sentence contains the kind of value the question needs, beyond the numbers it gives.
+
+    "How much was issued in FY2022-23?" is not answered by a sentence whose only number is 2022-23.
+    """
     if not value:
         return False
     text = strip_references(text)
+    if given:
+        text = re.sub(r"(?<![\d.,])(%s)(?![\d]|[.,]\d)" % "|".join(map(re.escape, given)), " ", text)
     if value == "amount":
         return bool(_MONEY.search(text) or re.search(r"\d[\d,.]*\s*(per|/|%|tonnes?|tCO2|t ?CO2e?)", text, re.I)
                     or (_NUM.search(text) and re.search(r"\b(fees?|charges?|price|costs?|levy|penalt|fines?)", text, re.I)))
