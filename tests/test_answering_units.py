@@ -45,6 +45,12 @@ def _passage(text: str, pid: str = "p1", doc: str = "doc-a", page: int = 3) -> P
     ("At what percentile must the performance benchmark be set?", "percent", "percent"),
     ("How far from the project area may a leakage belt extend?", "amount", "number"),
     ("How far back can a project claim retroactive credits?", "duration", "duration"),
+    ("Which Indian ministry approves JCM projects?", "body", "actor"),
+    ("From which vintage year onwards must ITMOs be generated?", "date", "date"),
+    ("How quickly must Gold Standard check host-country reports?", "deadline", "duration"),
+    ("What look-back period does Verra treat as the default?", "duration", "duration"),
+    ("What listing deadlines apply to AFOLU projects?", "deadline", "duration"),
+    ("Which countries were party to the first agreements?", "", ""),
 ])
 def test_analyse_finds_the_asked_attribute(question, attribute, value):
     """Each question names what it wants: the attribute and the kind of value that answers it."""
@@ -71,6 +77,7 @@ def test_definition_and_list_questions():
     ("The Joint Committee approves methodologies.", "actor", True),
     ("The CO2 emission factor of biofuels is zero.", "number", True),
     ("Verification shall take place twice a year.", "duration", True),
+    ("Data from the most recent three consecutive years is the default period.", "duration", True),
     ("Approved programs are reviewed periodically.", "duration", False),
 ])
 def test_value_detection_ignores_clause_numbers(text, value, expected):

@@ -28,24 +28,26 @@ _ATTRIBUTES: list[tuple[str, str, tuple[str, ...], str]] = [
     ("frequency", r"\b(how often|how frequently|at what intervals?|how many times)\b",
      ("every", "each", "annual", "annually", "periodic", "periodically", "once", "interval", "frequency", "times"),
      "duration"),
-    ("deadline", r"\b(deadline|time ?limit|within how (many|long)|how (many|long) (days|weeks|months|years)|"
-                 r"how soon|no later than|by when)\b",
+    ("deadline", r"\b(deadlines?|time ?limits?|within how (many|long)|how (many|long) (days|weeks|months|years)|"
+                 r"how (soon|quickly)|no later than|by when)\b",
      ("within", "day", "week", "month", "year", "deadline", "later than", "prior to", "before"), "duration"),
-    ("duration", r"\b(how long|how far back|what (period|duration|length)|for how many years|lifetime|valid for|"
-                 r"what is the (\w+ ){0,2}(period|duration|term|lifetime|validity))\b",
+    ("duration", r"\b(how long|how far back|what ([\w-]+ ){0,2}(period|duration|length)|for how many years|"
+                 r"lifetime|valid for|what is the (\w+ ){0,2}(period|duration|term|lifetime|validity))\b",
      ("year", "month", "day", "period", "duration", "length"), "duration"),
-    ("date", r"\b(when|what date|which date|which year|what year|in what year|on what date|since when|"
+    ("date", r"\b(when|(what|which) ([\w-]+ ){0,2}(date|year)|on what date|since when|"
              # "the project start date" is a defined term whose definition holds no date.
              r"what (is|was|are|were) (the|its|their|[\w-]+'s) ([\w-]+ ){0,3}(?<!start )(date|day)s?)\b",
      ("date", "year", "signed", "adopted", "entered", "launched", "published"), "date"),
     ("body", r"\b(who|whom|which (body|entity|organi[sz]ation|authority|agency|ministry|institution|committee|"
-             r"party|parties|actor|department|board)|what (body|entity|organi[sz]ation|authority|agency|ministry|"
+             r"party|parties|actor|department|board)|which [\w-]+ (ministry|authority|agency|body|institution|"
+             r"committee|organi[sz]ation|department|board)|what (body|entity|organi[sz]ation|authority|agency|ministry|"
              r"institution|committee|board))\b",
      ("board", "committee", "ministry", "authority", "agency", "secretariat", "panel", "body", "government",
       "registry", "verra", "vvb", "doe", "party", "parties", "administrator", "bureau", "council"), "actor"),
     ("count", r"\b(how many|number of|what number|quorum)\b", (), "number"),
-    ("amount", r"\b(how much|how (large|big|high|low|far|deep|wide|tall)|what (amount|quantity|volume|threshold|limit|minimum|maximum|"
-               r"rate|value|level|target|factor|figure|size|cap|ceiling|floor|benchmark)|what ([\w-]+ ){1,4}"
+    ("amount", r"\b(how much|how (large|big|high|low|far|deep|wide|tall)|what (amount|quantity|volume|threshold|limit|"
+               r"minimum|maximum|rate|value|level|target|factor|figure|size|cap|ceiling|floor|benchmark)|"
+               r"what ([\w-]+ ){1,4}"
                r"(value|target|factor|threshold|limit|rate|benchmark|cap|level)s?\b"
                # "What is the official combined margin grid emission factor…": the noun comes late.
                r"|what (is|are|was|were) (the|its|their|[\w-]+'s) ([\w-]+ ){0,5}"
@@ -64,7 +66,8 @@ _MONEY = re.compile(r"(US\$|USD|EUR|INR|Rs\.?|₹|\$|€|£)\s?\d|\d[\d,.]*\s?(U
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 _MONTH = re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I)
 _DURATION = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|sixty|"
-                       r"ninety)[\s-]+(calendar |business |working )?(days?|weeks?|months?|years?)\b", re.I)
+                       r"ninety)[\s-]+(calendar |business |working |consecutive |full |successive )?"
+                       r"(days?|weeks?|months?|years?)\b", re.I)
 _NUMWORD = re.compile(r"\b(zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
                       r"fifty|hundred|thousand|million|billion|half|double|twice)\b", re.I)
 _ACTOR = re.compile(r"\b([A-Z][a-z]+ (Board|Committee|Ministry|Authority|Agency|Secretariat|Panel|Council|Bureau|"
