@@ -59,3 +59,8 @@ def test_definition_term_extraction():
     assert definition_term("How does the CDM glossary define validation compared with Verra?") == "validation"
     assert definition_term("What is the definition of forest in the CDM glossary?") == "forest"
     assert definition_term("What is the crediting period for ARR projects?") == ""
+    # Users ask what a term "means under" a programme, what "counts as" one, whether two "define it the same way".
+    assert definition_term("What does regulatory surplus mean under the VCS Program?") == "regulatory surplus"
+    assert definition_term("Who counts as a smallholder under Gold Standard's land-use rules?") == "smallholder"
+    assert definition_term("Do Verra and the CDM define leakage the same way?") == "leakage"
+    assert definition_term("What is meant by additionality in the CDM?") == "additionality"

@@ -21,8 +21,10 @@ _DEFINE = re.compile(
 
 
 _DEFINE_INLINE = re.compile(
-    r"\b(?:define|defines|defined|definition of|meaning of|mean by)\s+(?:an?\s+|the\s+)?(?:term\s+)?[\"“']?"
-    r"(?P<term>[A-Za-z][\w/\- ]{1,60}?)[\"”']?(?=\s+(?:compared|versus|vs\.?|and|in|under|according|differ|for|by|within|of|as)\b|[?.,;]|$)",
+    r"\b(?:define|defines|defined|definition of|meaning of|mean by|meant by|counts? as)\s+(?:an?\s+|the\s+)?"
+    r"(?:term\s+)?[\"“']?(?P<term>[A-Za-z][\w/\- ]{1,60}?)[\"”']?"
+    r"(?=\s+(?:compared|versus|vs\.?|and|in|under|according|differ|for|by|within|of|as|the same|differently|"
+    r"similarly|alike)\b|[?.,;]|$)",
     re.I,
 )
 
@@ -32,12 +34,14 @@ def definition_term(question: str) -> str:
     m = _DEFINE.match(question.strip()) or _DEFINE_INLINE.search(question)
     if not m:
         return ""
-    raw = m.group("term")
+    raw = re.sub(r"^meant\s+by\s+(?:an?\s+|the\s+)?", "", m.group("term"), flags=re.I)
     term = re.sub(r"\s+(?:under|in|according to|as defined by|for|by|of the)\s+.*$", "", raw, flags=re.I)
     tail = raw[len(term):].lower()
     if tail and not any(n in tail for names in FAMILIES.values() for n in names + ["glossary", "definitions"]):
         return ""  # "what is the crediting period for ARR projects" asks a rule, not a definition
     term = re.sub(r"^(?:definition|meaning)\s+of\s+(?:an?\s+|the\s+)?", "", term, flags=re.I)
+    # "What does X mean under the VCS Program?": the verb sits before the qualifier that was cut.
+    term = re.sub(r"\s+(?:mean|means|stand for|refer to)$", "", term, flags=re.I)
     return term.strip() if 0 < len(term.split()) <= 6 else ""
 
 
