@@ -147,6 +147,9 @@ def test_definitions_table_list_means_and_acronyms(small_assistant):
     assert define(idx, "mitigation outcome")["definitions"][0]["doc_id"] == "gamma-rules"
     assert define(idx, "registry")["definitions"][0]["definition"].startswith("the electronic system")
     assert define(idx, "validation", ["alpha-glossary"])["differs"] is False
+    # A plural, or the first word of the only longer defined term, still finds the entry.
+    assert {d["doc_id"] for d in define(idx, "validations")["definitions"]} == {"alpha-glossary", "beta-definitions"}
+    assert define(idx, "authorized")["definitions"][0]["term"] == "Authorized signatory"
 
 
 def test_unknown_term_gives_nearest(small_assistant):

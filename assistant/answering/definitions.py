@@ -229,7 +229,14 @@ class DefinitionIndex:
         if long:
             keys.append(norm_term(long))
         keys += [norm_term(a) for a, lf in self.acronyms.items() if norm_term(lf) == keys[0]]
-        return list(dict.fromkeys(k for k in keys if k))
+        keys = list(dict.fromkeys(k for k in keys if k))
+        if keys and not any(k in self.by_key for k in keys):
+            # Users say "harvesting" for the defined "Harvesting activity", "smallholder" for "Smallholders".
+            k = keys[0]
+            near = [k + "s", k[:-1] if k.endswith("s") else ""]
+            longer = [t for t in self.by_key if t.startswith(k + " ") and len(t.split()) == len(k.split()) + 1]
+            keys += [t for t in near + longer[:len(longer) == 1] if t in self.by_key]
+        return keys
 
     def lookup(self, term: str, doc_ids: list[str] | None = None) -> list[Definition]:
         """Definitions of the term, one (the fullest) per document, tables and lists first."""
