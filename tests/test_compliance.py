@@ -34,6 +34,9 @@ the project conforms with the program rules and evaluates the reasonableness of 
 Validation/Verification Body (VVB)
 An organization approved by the program to act as a validation/verification body in respect of
 providing validation and verification services
+Harvesting activity
+The harvest of trees, vegetation or other biomass that reduces carbon stocks by more than a fifth
+over five years
 """
 
 RULES_C = """Gamma Article 6 Rules
@@ -150,6 +153,8 @@ def test_definitions_table_list_means_and_acronyms(small_assistant):
     # A plural, or the first word of the only longer defined term, still finds the entry.
     assert {d["doc_id"] for d in define(idx, "validations")["definitions"]} == {"alpha-glossary", "beta-definitions"}
     assert define(idx, "authorized")["definitions"][0]["term"] == "Authorized signatory"
+    # A term set in sentence case over a full definition line is a term too.
+    assert define(idx, "harvesting")["definitions"][0]["definition"].startswith("The harvest of trees")
 
 
 def test_unknown_term_gives_nearest(small_assistant):

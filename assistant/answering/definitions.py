@@ -71,6 +71,16 @@ def _is_title_term(line: str) -> bool:
     return not long_words or sum(w[0].isupper() for w in long_words) / len(long_words) >= 0.75
 
 
+def _sentence_case_term(line: str, nxt: str) -> bool:
+    """'Harvesting activity' over 'The harvest of trees …': a term in sentence case, then a full definition line."""
+    words = line.split()
+    return (2 <= len(words) <= 3 and words[0][:1].isupper() and all(w.isalpha() and w.islower() for w in words[1:])
+            and len(nxt) > 60 and nxt.split(" ", 1)[0] in _OPENERS)
+
+
+_OPENERS = {"The", "A", "An", "Any", "Each", "All", "In", "For", "Refers", "Means", "Where", "When"}
+
+
 def _split_inline(line: str) -> int | None:
     """Where a table row's definition starts after its term ('Validation The process …'), or None."""
     depth, pos, cands = 0, 0, []
@@ -145,7 +155,8 @@ def _from_list(view: DocView, out: list[Definition]) -> None:
     body: list[str] = []
     for i, (ln, off) in enumerate(lines):
         nxt = lines[i + 1][0] if i + 1 < len(lines) else ""
-        starts = _is_title_term(ln) and nxt and (not _is_title_term(nxt) or nxt.startswith(("See ", "•")))
+        starts = ((_is_title_term(ln) and nxt and (not _is_title_term(nxt) or nxt.startswith(("See ", "•"))))
+                  or _sentence_case_term(ln, nxt))
         if starts and not lines[i - 1][0].endswith(_CONTINUES):
             if cur and body:
                 _add(out, view, cur[0], " ".join(body), cur[1], "list")
