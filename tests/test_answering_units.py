@@ -12,8 +12,10 @@ from assistant.answering.compress import evidence_passages
 from assistant.answering.features import FEATURES, Q_FEATURES, Candidate, pair_features, question_features
 from assistant.answering.question import analyse, has_value, names_attribute
 from assistant.answering.scoring import select, with_value_neighbour
+from assistant.answering.answer import Assistant
+from assistant.retrieval.lexical import LexicalIndex
 from assistant.models import Citation, Passage
-from assistant.answering.quotes import sentences
+from assistant.answering.quotes import extend_lead_in, sentences
 
 
 def _passage(text: str, pid: str = "p1", doc: str = "doc-a", page: int = 3) -> Passage:
@@ -141,6 +143,53 @@ def test_value_neighbour_joins_the_next_sentence_verbatim():
     a = analyse("By how much would the target cut emissions?")
     joined = with_value_neighbour(first, a)
     assert "72Gg" in joined.text and joined.text in " ".join(p.text.split())
+
+
+LEAD = "Discount rates shall be derived from:\n(a) Government bond rates plus a risk premium;"
+REST = "(b) The cost of financing for the project type;\n(c) A company internal benchmark."
+
+
+def test_lead_in_takes_the_list_items_that_follow():
+    """A sentence ending in ':' is quoted with the items after it, verbatim."""
+    p = _passage(LEAD + "\n" + REST)
+    quote = extend_lead_in(sentences(p)[0]).text
+    assert quote.endswith("A company internal benchmark.") and quote == " ".join(p.text.split())
+
+
+def test_lead_in_runs_on_into_the_next_chunk():
+    """A list a chunk cuts off is read on in the next chunk, when one is given."""
+    p = _passage(LEAD)
+    lead = sentences(p)[0]
+    assert "(b)" not in extend_lead_in(lead).text
+    joined = _passage(LEAD + "\n" + REST)
+    quote = extend_lead_in(lead, more=lambda _p: joined).text
+    assert "(c) A company internal benchmark." in quote and quote == " ".join(joined.text.split())
+
+
+class _Search:
+    """Just the BM25 side, for Assistant.run_on."""
+
+    def __init__(self, chunks):
+        ids = [c[0] for c in chunks]
+        metas = [{"doc_id": d, "char_start": a, "char_end": a + len(t), "page_start": 3, "page_end": 3,
+                  "section": "2 Fees"} for _cid, d, a, t in chunks]
+        self.lexical = LexicalIndex(ids, [c[3] for c in chunks], metas)
+
+
+def test_run_on_joins_the_next_chunk_once_and_only_when_contiguous():
+    """Contiguous or overlapping chunks join (the overlap once); a gap or another document does not."""
+    n = len(LEAD)
+    chunks = [("c1", "doc-a", 0, LEAD), ("c2", "doc-a", n + 1, REST),           # one newline between
+              ("d1", "doc-b", 0, LEAD), ("d2", "doc-b", n - 10, LEAD[-10:] + "\n" + REST),  # overlap
+              ("e1", "doc-c", 0, LEAD), ("e2", "doc-c", n + 40, REST)]          # a gap: text left out
+    stub = type("Stub", (), {"search": _Search(chunks)})()
+
+    def run_on(cid):
+        return Assistant.run_on(stub, _passage([c for c in chunks if c[0] == cid][0][3], pid=cid))
+
+    assert run_on("c1").text == LEAD + "\n" + REST
+    assert run_on("d1").text == LEAD + "\n" + REST
+    assert run_on("e1") is None and run_on("c2") is None
 
 
 def test_evidence_passages_are_small_verbatim_windows():

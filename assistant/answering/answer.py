@@ -6,8 +6,9 @@ by `assistant.answering.chain.build_chain`, and `ask` is that chain's `invoke`.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -21,8 +22,9 @@ from assistant.answering.glossary import Glossary
 from assistant.answering.question import Asked, analyse
 from assistant.answering.scoring import Scorer, idf_table, missing_share, nearest, select, with_value_neighbour
 from assistant.retrieval.followup import rewrite_followup
+from assistant.retrieval.fusion import passage
 from assistant.llm.providers import LLMUnavailable
-from assistant.models import Answer
+from assistant.models import Answer, Passage
 from assistant.answering.quotes import cite, extend_lead_in
 from assistant.retrieval.hybrid import FAMILIES, CorpusRetriever, Filters, HybridSearch, passages_from_documents
 from assistant.retrieval.text import tokenize
@@ -256,6 +258,36 @@ class Assistant:
                       for i, (p, x) in enumerate(ev.scored[:5])],
         )
 
+    def run_on(self, p: Passage) -> Passage | None:
+        """p with the next chunk of its document joined on (their overlap once), or None.
+
+        A list a chunk cuts off runs on in the next one; None where there is no next chunk or the
+        two are not contiguous, so a joined quote is always verbatim document text.
+        """
+        lex = self.search.lexical
+        here, row = lex.row_of.get(p.id), lex.following(p.id)
+        if here is None or row is None:
+            return None
+        m0, m1 = lex.metas[here], lex.metas[row]
+        a0, b0, a1 = int(m0["char_start"]), int(m0["char_end"]), int(m1["char_start"])
+        if a1 > b0 + 1 or b0 - a0 != len(p.text) or a1 < a0:  # chunks leave out the one newline between them
+            return None
+        nxt = passage(lex.ids[row], lex.texts[row], m1)
+        n = len(p.text)
+
+        def joined(own: list, other: list, first: list) -> str:
+            """Both chunks' marks in the joined text; each chunk's implicit first mark made explicit."""
+            moved = [[o + a1 - a0, *rest] for o, *rest in other if o + a1 - a0 >= n]
+            return json.dumps((own or [first[0]]) + (moved or [[n, *first[1][1:]]]))
+
+        pages = joined(json.loads(p.page_marks or "[]"), json.loads(nxt.page_marks or "[]"),
+                       [[0, p.page_start, p.page_label], [0, nxt.page_start, nxt.page_label]])
+        secs = joined(json.loads(p.section_marks or "[]"), json.loads(nxt.section_marks or "[]"),
+                      [[0, p.section], [0, nxt.section]])
+        text = p.text + "\n" * (a1 - b0) + nxt.text[max(0, b0 - a1):]
+        return replace(p, text=text, page_end=max(p.page_end, nxt.page_end),
+                       page_marks=pages, section_marks=secs)
+
     def _quote(self, ev: Evidence) -> tuple[str, list]:
         """The extractive answer: the selected sentences, verbatim, each with its [n].
 
@@ -266,7 +298,8 @@ class Assistant:
         if len(ev.families) < 2:
             chosen = select(ev.scored, s.max_answer_sentences, s.select_relative, s.select_floor,
                             other_page=s.select_other_page)
-            cits = [cite(i + 1, with_value_neighbour(extend_lead_in(x), ev.asked), p) for i, (p, x) in enumerate(chosen)]
+            cits = [cite(i + 1, with_value_neighbour(extend_lead_in(x, more=self.run_on), ev.asked), p)
+                    for i, (p, x) in enumerate(chosen)]
             return " ".join(f"{c.quote} [{c.n}]" for c in cits), cits
         parts, cits = [], []
         for fam, docs in ev.families.items():
@@ -275,7 +308,8 @@ class Assistant:
             if hit is None or hit[0] < s.compare_min_score:
                 parts.append(f"{name}: the documents searched do not address this.")
                 continue
-            c = cite(len(cits) + 1, with_value_neighbour(extend_lead_in(hit[1]), ev.asked), hit[0])
+            c = cite(len(cits) + 1, with_value_neighbour(extend_lead_in(hit[1], more=self.run_on), ev.asked),
+                     hit[0])
             cits.append(c)
             parts.append(f"{name}: {c.quote} [{c.n}]")
         return " ".join(parts), cits

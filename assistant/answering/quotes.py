@@ -5,6 +5,7 @@ import bisect
 import json
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 from assistant.models import Citation, Passage
 from ingest.chunking import split_sentences
@@ -53,21 +54,40 @@ def cite(n: int, sent: Sentence, score: float) -> Citation:
     )
 
 
-def extend_lead_in(sent: Sentence, max_items: int = 4, max_words: int = 120) -> Sentence:
-    """A sentence ending in ':' introduces a list: take the items that follow on the same page."""
-    if not sent.text.rstrip().endswith(":"):
-        return sent
-    following = [x for x in sentences(sent.passage) if x.offset > sent.offset]
-    items = []
-    for x in following[:max_items]:
+def _items(sent: Sentence, following: list[Sentence], room: int, words: int, max_words: int) -> list[Sentence]:
+    """The list items among `following` that continue sent's list on its page and in its section."""
+    items: list[Sentence] = []
+    for x in following[:room]:
         if x.page != sent.page or x.section != sent.section or not _ITEM.match(x.text):
             break
         items.append(x)
-        if sum(len(i.text.split()) for i in items) > max_words:
+        words += len(x.text.split())
+        if words > max_words:
             break
+    return items
+
+
+def extend_lead_in(sent: Sentence, max_items: int = 4, max_words: int = 120,
+                   more: Callable[[Passage], Passage | None] | None = None) -> Sentence:
+    """A sentence ending in ':' introduces a list: take the items that follow on the same page.
+
+    A chunk may end inside the list ("derived from: (a) …" with (b) and (c) in the next chunk):
+    `more` gives the passage that comes next in the document, and its items are read on.
+    """
+    if not sent.text.rstrip().endswith(":"):
+        return sent
+    body = sent.passage
+    following = [x for x in sentences(body) if x.offset > sent.offset]
+    items = _items(sent, following, max_items, 0, max_words)
+    if more and len(items) == len(following) < max_items:
+        joined = more(body)  # the passage with the next chunk joined on, same offsets for its own text
+        if joined is not None:
+            body = joined
+            following = [x for x in sentences(body) if x.offset > sent.offset]
+            items = _items(sent, following, max_items, 0, max_words)
     if not items:
         return sent
     last = items[-1]
-    end = sent.passage.text.find(last.text.split()[-1], last.offset) + len(last.text.split()[-1])
-    text = normalise_ws(sent.passage.text[sent.offset:end])
+    end = body.text.find(last.text.split()[-1], last.offset) + len(last.text.split()[-1])
+    text = normalise_ws(body.text[sent.offset:end])
     return Sentence(text, sent.page, sent.page_label, sent.section, sent.passage, sent.offset)

@@ -41,6 +41,7 @@ class LexicalIndex:
         self.metas = [metas[i] for i in order]
         self.doc_of = np.array([m["doc_id"] for m in self.metas])
         self.row_of = {cid: row for row, cid in enumerate(self.ids)}  # dense hits are looked up here
+        self._next: dict[str, int] | None = None
         self.acronyms = learn_acronyms(self.texts)
         self._masks: dict[frozenset, np.ndarray] = {}
         self.bm25 = self._load(Path(cache_dir)) if cache_dir is not None else None
@@ -51,6 +52,15 @@ class LexicalIndex:
             if cache_dir is not None:
                 self._save(Path(cache_dir))
         self.vocab = self.bm25.vocab_dict
+
+    def following(self, cid: str) -> int | None:
+        """Row of the chunk that comes next in chunk cid's document, or None (a list may run on there)."""
+        if self._next is None:
+            order = sorted(range(len(self.ids)), key=lambda r: (self.metas[r]["doc_id"],
+                                                                int(self.metas[r].get("char_start", 0))))
+            self._next = {self.ids[a]: b for a, b in zip(order, order[1:])
+                          if self.metas[a]["doc_id"] == self.metas[b]["doc_id"]}
+        return self._next.get(cid)
 
     def _load(self, cache_dir: Path):
         """The cached index, only if it was built over exactly these ids (else None)."""
