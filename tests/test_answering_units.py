@@ -80,6 +80,9 @@ def test_definition_and_list_questions():
     ("The CO2 emission factor of biofuels is zero.", "number", True),
     ("Verification shall take place twice a year.", "duration", True),
     ("Data from the most recent three consecutive years is the default period.", "duration", True),
+    # A change log's date is not a fee; a count beside a date still counts.
+    ("v4.6 16 October 2024 Updated to include the verification review fee (Section 4.3.1).", "amount", False),
+    ("A total of 168 NDCs were submitted by 25 September 2023.", "number", True),
     ("Approved programs are reviewed periodically.", "duration", False),
 ])
 def test_value_detection_ignores_clause_numbers(text, value, expected):

@@ -148,6 +148,9 @@ _REF_NUM = re.compile(r"\b(sections?|paragraphs?|para\.|annex(es)?|appendix|tabl
                       r"|\bv\d+(\.\d+)*|\b\d+(\.\d+){2,}\b|^\s*\(?\d+(\.\d+)*[.)]?\s", re.I)
 _CODE = re.compile(r"\b[A-Z]{2,}[A-Z0-9]*[-/]?\d+\b")  # TOOL01, ACM0002, CO2: names, not quantities
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+_DATE = re.compile(r"\b(\d{1,2}(st|nd|rd|th)? )?(january|february|march|april|may|june|july|august|september|"
+                   r"october|november|december)( \d{1,2}(st|nd|rd|th)?,?)?( (1[89]|20)\d\d)?\b|"
+                   r"\b\d{1,2}[/.]\d{1,2}[/.](1[89]|20)\d\d\b|\b(1[89]|20)\d\d\b", re.I)
 
 
 def strip_references(text: str) -> str:
@@ -165,6 +168,8 @@ def has_value(text: str, value: str, given: tuple[str, ...] = ()) -> bool:
     text = strip_references(text)
     if given:
         text = re.sub(r"(?<![\d.,])(%s)(?![\d]|[.,]\d)" % "|".join(map(re.escape, given)), " ", text)
+    if value in ("amount", "number"):
+        text = _DATE.sub(" ", text)  # "16 October 2024" in a change log is not a fee or a count
     if value == "amount":
         return bool(_MONEY.search(text) or re.search(r"\d[\d,.]*\s*(per|/|%|tonnes?|tCO2|t ?CO2e?)", text, re.I)
                     or (_NUM.search(text) and re.search(r"\b(fees?|charges?|price|costs?|levy|penalt|fines?)", text, re.I)))
