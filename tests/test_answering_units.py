@@ -12,7 +12,7 @@ from assistant.answering.compress import evidence_passages
 from assistant.answering.features import FEATURES, Q_FEATURES, Candidate, pair_features, question_features
 from assistant.answering.question import analyse, has_value, names_attribute
 from assistant.answering.scoring import select, with_value_neighbour
-from assistant.answering.answer import Assistant
+from assistant.answering.answer import Assistant, _glossary_first
 from assistant.retrieval.lexical import LexicalIndex
 from assistant.models import Citation, Passage
 from assistant.answering.quotes import extend_lead_in, sentences
@@ -193,6 +193,16 @@ def test_run_on_joins_the_next_chunk_once_and_only_when_contiguous():
     assert run_on("c1").text == LEAD + "\n" + REST
     assert run_on("d1").text == LEAD + "\n" + REST
     assert run_on("e1") is None and run_on("c2") is None
+
+
+def test_glossary_definition_leads_a_definition_answer():
+    """An instrument's own definition goes first when it clears the floor; otherwise the order stands."""
+    use = sentences(_passage("The project shall demonstrate regulatory surplus at validation."))[0]
+    define = sentences(_passage("Project activities are not mandated by any law.", pid="def:abc"))[0]
+    scored = [(0.30, use), (0.15, define)]
+    assert _glossary_first(scored, 0.03)[0][1] is define
+    assert _glossary_first(scored, 0.2) == scored
+    assert _glossary_first([(0.3, use)], 0.03) == [(0.3, use)]
 
 
 def test_evidence_passages_are_small_verbatim_windows():

@@ -296,8 +296,8 @@ class Assistant:
         """
         s = self.settings
         if len(ev.families) < 2:
-            chosen = select(ev.scored, s.max_answer_sentences, s.select_relative, s.select_floor,
-                            other_page=s.select_other_page)
+            chosen = select(_glossary_first(ev.scored, self.model().min_sentence_p), s.max_answer_sentences,
+                            s.select_relative, s.select_floor, other_page=s.select_other_page)
             cits = [cite(i + 1, with_value_neighbour(extend_lead_in(x, more=self.run_on), ev.asked), p)
                     for i, (p, x) in enumerate(chosen)]
             return " ".join(f"{c.quote} [{c.n}]" for c in cits), cits
@@ -329,6 +329,17 @@ _FAMILY_NAMES = {"verra": "Verra (VCS)", "gold-standard": "Gold Standard", "cdm"
 def family_name(fam: str) -> str:
     """How a user calls a document family."""
     return _FAMILY_NAMES.get(fam, fam.replace("-", " ").title())
+
+
+def _glossary_first(scored: list, floor: float) -> list:
+    """A 'what is X' question leads with an instrument's own definition of X, where the glossary has one.
+
+    The definition states what X is; sentences that only use the term ("shall demonstrate
+    regulatory surplus", a change log's "Definition for 'Regulatory Surplus' has been added")
+    can score higher on shared words.
+    """
+    i = next((k for k, (p, x) in enumerate(scored) if x.passage.id.startswith("def:") and p >= floor), None)
+    return scored if not i else [scored[i]] + scored[:i] + scored[i + 1:]
 
 
 def _candidates(passages, families: dict[str, list[str]], n: int = 8, per_family: int = 3, others: int = 3):
