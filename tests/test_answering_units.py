@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from assistant.answering.abstain import ABSTAIN_TEXT, abstain_text
+from assistant.answering.abstain import ABSTAIN_TEXT, abstain_text, searched_text
 from assistant.answering.answerability import Model, load
 from assistant.answering.compress import evidence_passages
 from assistant.answering.features import FEATURES, Q_FEATURES, Candidate, pair_features, question_features
@@ -237,6 +237,15 @@ def test_abstention_names_what_is_missing():
     text = abstain_text(a, cits, ["doc-a"], {"doc-a": {"title": "Doc A"}})
     assert text.startswith(ABSTAIN_TEXT)
     assert "the amount of the fee" in text and "[1]" in text and "Doc A" in text
+
+
+def test_abstention_counts_many_documents_by_issuer():
+    """Up to five searched documents are named; more are counted per issuer, not listed title by title."""
+    docs = {f"v{i}": {"title": f"Verra rule {i}", "issuer": "Verra"} for i in range(4)}
+    docs |= {f"c{i}": {"title": f"CDM tool {i}", "issuer": "UNFCCC, CDM Executive Board"} for i in range(3)}
+    text = searched_text(sorted(docs), docs)
+    assert text == "Searched 7 documents (Verra 4, UNFCCC 3)."
+    assert searched_text(["v0", "c1"], docs) == "Searched 2 document(s): Verra rule 0, CDM tool 1."
 
 
 def test_committed_model_loads_and_orders_probabilities():

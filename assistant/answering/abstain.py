@@ -15,8 +15,6 @@ _WHAT = {
 
 def abstain_text(asked: Asked | None, cits, searched: list[str], docs: dict[str, dict]) -> str:
     """One paragraph: the documents do not say X; they mention the topic at [n]; what was searched."""
-    names = ", ".join(docs.get(d, {}).get("title", d) for d in searched[:20])
-    more = f" and {len(searched) - 20} more" if len(searched) > 20 else ""
     near = " ".join(f"[{c.n}]" for c in cits)
     what = _WHAT.get(asked.attribute, "") if asked else ""
     topical = [c for c in cits if asked and names_attribute(c.quote, asked)]
@@ -27,5 +25,18 @@ def abstain_text(asked: Asked | None, cits, searched: list[str], docs: dict[str,
         lead = f"{ABSTAIN_TEXT} No passage in the searched documents states {what}."
     else:
         lead = f"{ABSTAIN_TEXT} No passage in the searched documents states it."
-    return (f"{lead} Searched {len(searched)} document(s): {names}{more}. "
-            + (f"Nearest passages: {near}." if cits else ""))
+    return f"{lead} {searched_text(searched, docs)} " + (f"Nearest passages: {near}." if cits else "")
+
+
+def searched_text(searched: list[str], docs: dict[str, dict], most: int = 5) -> str:
+    """'Searched 2 document(s): A, B.', or for more than `most` a count per issuer (16 titles are a wall of text)."""
+    if len(searched) <= most:
+        titles = ", ".join(docs.get(d, {}).get("title", d) for d in searched)
+        return f"Searched {len(searched)} document(s): {titles}."
+    counts: dict[str, int] = {}
+    for d in searched:
+        issuer = docs.get(d, {}).get("issuer") or "other issuers"
+        short = issuer.split(",")[0].split("(")[0].strip()  # "UNFCCC, CDM Executive Board" -> "UNFCCC"
+        counts[short] = counts.get(short, 0) + 1
+    parts = ", ".join(f"{name} {n}" for name, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return f"Searched {len(searched)} documents ({parts})."
