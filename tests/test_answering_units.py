@@ -11,9 +11,9 @@ from assistant.answering.answerability import Model, load
 from assistant.answering.compress import evidence_passages
 from assistant.answering.features import FEATURES, Q_FEATURES, Candidate, pair_features, question_features
 from assistant.answering.question import analyse, has_value, names_attribute
-from assistant.answering.scoring import select, with_value_neighbour
-from assistant.answering.answer import Assistant, _glossary_first
+from assistant.answering.scoring import glossary_first, select, with_value_neighbour
 from assistant.retrieval.lexical import LexicalIndex
+from assistant.retrieval.neighbours import run_on
 from assistant.models import Citation, Passage
 from assistant.answering.quotes import extend_lead_in, sentences
 
@@ -169,30 +169,22 @@ def test_lead_in_runs_on_into_the_next_chunk():
     assert "(c) A company internal benchmark." in quote and quote == " ".join(joined.text.split())
 
 
-class _Search:
-    """Just the BM25 side, for Assistant.run_on."""
-
-    def __init__(self, chunks):
-        ids = [c[0] for c in chunks]
-        metas = [{"doc_id": d, "char_start": a, "char_end": a + len(t), "page_start": 3, "page_end": 3,
-                  "section": "2 Fees"} for _cid, d, a, t in chunks]
-        self.lexical = LexicalIndex(ids, [c[3] for c in chunks], metas)
-
-
 def test_run_on_joins_the_next_chunk_once_and_only_when_contiguous():
     """Contiguous or overlapping chunks join (the overlap once); a gap or another document does not."""
     n = len(LEAD)
     chunks = [("c1", "doc-a", 0, LEAD), ("c2", "doc-a", n + 1, REST),           # one newline between
               ("d1", "doc-b", 0, LEAD), ("d2", "doc-b", n - 10, LEAD[-10:] + "\n" + REST),  # overlap
               ("e1", "doc-c", 0, LEAD), ("e2", "doc-c", n + 40, REST)]          # a gap: text left out
-    stub = type("Stub", (), {"search": _Search(chunks)})()
+    metas = [{"doc_id": d, "char_start": a, "char_end": a + len(t), "page_start": 3, "page_end": 3,
+              "section": "2 Fees"} for _cid, d, a, t in chunks]
+    lex = LexicalIndex([c[0] for c in chunks], [c[3] for c in chunks], metas)
 
-    def run_on(cid):
-        return Assistant.run_on(stub, _passage([c for c in chunks if c[0] == cid][0][3], pid=cid))
+    def joined(cid):
+        return run_on(lex, _passage([c for c in chunks if c[0] == cid][0][3], pid=cid))
 
-    assert run_on("c1").text == LEAD + "\n" + REST
-    assert run_on("d1").text == LEAD + "\n" + REST
-    assert run_on("e1") is None and run_on("c2") is None
+    assert joined("c1").text == LEAD + "\n" + REST
+    assert joined("d1").text == LEAD + "\n" + REST
+    assert joined("e1") is None and joined("c2") is None
 
 
 def test_glossary_definition_leads_a_definition_answer():
@@ -200,9 +192,9 @@ def test_glossary_definition_leads_a_definition_answer():
     use = sentences(_passage("The project shall demonstrate regulatory surplus at validation."))[0]
     define = sentences(_passage("Project activities are not mandated by any law.", pid="def:abc"))[0]
     scored = [(0.30, use), (0.15, define)]
-    assert _glossary_first(scored, 0.03)[0][1] is define
-    assert _glossary_first(scored, 0.2) == scored
-    assert _glossary_first([(0.3, use)], 0.03) == [(0.3, use)]
+    assert glossary_first(scored, 0.03)[0][1] is define
+    assert glossary_first(scored, 0.2) == scored
+    assert glossary_first([(0.3, use)], 0.03) == [(0.3, use)]
 
 
 def test_evidence_passages_are_small_verbatim_windows():

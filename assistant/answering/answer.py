@@ -6,9 +6,8 @@ by `assistant.answering.chain.build_chain`, and `ask` is that chain's `invoke`.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -20,9 +19,10 @@ from assistant.answering.answerability import load as load_model
 from assistant.answering.features import Candidate
 from assistant.answering.glossary import Glossary
 from assistant.answering.question import Asked, analyse
-from assistant.answering.scoring import Scorer, idf_table, missing_share, nearest, select, with_value_neighbour
+from assistant.answering.scoring import (Scorer, glossary_first, idf_table, missing_share, nearest, select,
+                                         with_value_neighbour)
 from assistant.retrieval.followup import rewrite_followup
-from assistant.retrieval.fusion import passage
+from assistant.retrieval.neighbours import run_on
 from assistant.llm.providers import LLMUnavailable
 from assistant.models import Answer, Passage
 from assistant.answering.quotes import cite, extend_lead_in
@@ -259,34 +259,8 @@ class Assistant:
         )
 
     def run_on(self, p: Passage) -> Passage | None:
-        """p with the next chunk of its document joined on (their overlap once), or None.
-
-        A list a chunk cuts off runs on in the next one; None where there is no next chunk or the
-        two are not contiguous, so a joined quote is always verbatim document text.
-        """
-        lex = self.search.lexical
-        here, row = lex.row_of.get(p.id), lex.following(p.id)
-        if here is None or row is None:
-            return None
-        m0, m1 = lex.metas[here], lex.metas[row]
-        a0, b0, a1 = int(m0["char_start"]), int(m0["char_end"]), int(m1["char_start"])
-        if a1 > b0 + 1 or b0 - a0 != len(p.text) or a1 < a0:  # chunks leave out the one newline between them
-            return None
-        nxt = passage(lex.ids[row], lex.texts[row], m1)
-        n = len(p.text)
-
-        def joined(own: list, other: list, first: list) -> str:
-            """Both chunks' marks in the joined text; each chunk's implicit first mark made explicit."""
-            moved = [[o + a1 - a0, *rest] for o, *rest in other if o + a1 - a0 >= n]
-            return json.dumps((own or [first[0]]) + (moved or [[n, *first[1][1:]]]))
-
-        pages = joined(json.loads(p.page_marks or "[]"), json.loads(nxt.page_marks or "[]"),
-                       [[0, p.page_start, p.page_label], [0, nxt.page_start, nxt.page_label]])
-        secs = joined(json.loads(p.section_marks or "[]"), json.loads(nxt.section_marks or "[]"),
-                      [[0, p.section], [0, nxt.section]])
-        text = p.text + "\n" * (a1 - b0) + nxt.text[max(0, b0 - a1):]
-        return replace(p, text=text, page_end=max(p.page_end, nxt.page_end),
-                       page_marks=pages, section_marks=secs)
+        """p with the next chunk of its document joined on, or None (see retrieval.neighbours)."""
+        return run_on(self.search.lexical, p)
 
     def _quote(self, ev: Evidence) -> tuple[str, list]:
         """The extractive answer: the selected sentences, verbatim, each with its [n].
@@ -296,7 +270,7 @@ class Assistant:
         """
         s = self.settings
         if len(ev.families) < 2:
-            chosen = select(_glossary_first(ev.scored, self.model().min_sentence_p), s.max_answer_sentences,
+            chosen = select(glossary_first(ev.scored, self.model().min_sentence_p), s.max_answer_sentences,
                             s.select_relative, s.select_floor, other_page=s.select_other_page)
             cits = [cite(i + 1, with_value_neighbour(extend_lead_in(x, more=self.run_on), ev.asked), p)
                     for i, (p, x) in enumerate(chosen)]
@@ -329,17 +303,6 @@ _FAMILY_NAMES = {"verra": "Verra (VCS)", "gold-standard": "Gold Standard", "cdm"
 def family_name(fam: str) -> str:
     """How a user calls a document family."""
     return _FAMILY_NAMES.get(fam, fam.replace("-", " ").title())
-
-
-def _glossary_first(scored: list, floor: float) -> list:
-    """A 'what is X' question leads with an instrument's own definition of X, where the glossary has one.
-
-    The definition states what X is; sentences that only use the term ("shall demonstrate
-    regulatory surplus", a change log's "Definition for 'Regulatory Surplus' has been added")
-    can score higher on shared words.
-    """
-    i = next((k for k, (p, x) in enumerate(scored) if x.passage.id.startswith("def:") and p >= floor), None)
-    return scored if not i else [scored[i]] + scored[:i] + scored[i + 1:]
 
 
 def _candidates(passages, families: dict[str, list[str]], n: int = 8, per_family: int = 3, others: int = 3):

@@ -226,6 +226,17 @@ def select(scored: list[tuple[float, Sentence]], max_sentences: int = 4, relativ
     return chosen
 
 
+def glossary_first(scored: list, floor: float) -> list:
+    """A 'what is X' question leads with an instrument's own definition of X, where the glossary has one.
+
+    The definition states what X is; sentences that only use the term ("shall demonstrate
+    regulatory surplus", a change log's "Definition for 'Regulatory Surplus' has been added")
+    can score higher on shared words.
+    """
+    i = next((k for k, (p, x) in enumerate(scored) if x.passage.id.startswith("def:") and p >= floor), None)
+    return scored if not i else [scored[i]] + scored[:i] + scored[i + 1:]
+
+
 def nearest(scored: list[tuple[float, Sentence]], n: int = 3) -> list[Citation]:
     """Citations for the nearest passages when abstaining: the best sentence of up to n passages."""
     out, seen = [], set()
