@@ -64,3 +64,24 @@ def test_readme_langchain_snippet_runs(indexed_env):
     exec(compile(m.group(1), "README.md", "exec"), scope)  # noqa: S102 - our own README
     assert isinstance(scope["answer"], Answer)
     assert scope["docs"] and "page_start" in scope["docs"][0].metadata
+
+
+def test_llm_refusal_yields_to_a_confident_answer_model(indexed_settings):
+    """The LLM saying 'not stated' where the calibrated model is confident gives the quoted answer, flagged."""
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    from assistant.answering.answer import Assistant
+    from assistant.answering.llm_answer import SENTINEL, LLMAnswerer
+
+    question = "What is a DOE in the CDM?"
+    for override, quoted in ((0.5, True), (1.01, False)):
+        a = Assistant(indexed_settings.model_copy(update={"llm_override_support": override}))
+        refusal = GenericFakeChatModel(messages=iter([AIMessage(content=SENTINEL)]))
+        a._llm["fake"] = LLMAnswerer(a.settings, "fake", model=refusal)
+        ans = a.ask(question, answerer="llm", provider="fake")
+        assert ans.confidence >= 0.5 and ans.answerer == "llm:fake"
+        assert ans.abstained is not quoted
+        assert any("quoted" in w for w in ans.warnings) is quoted
+        if quoted:
+            assert ans.citations and ans.answer == a.ask(question).answer

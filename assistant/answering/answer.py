@@ -240,7 +240,12 @@ class Assistant:
         else:
             text, cits, abstained = result.text, result.citations, result.abstained
             unsupported, warnings = result.unsupported, warnings + result.warnings
-            if abstained:
+            if abstained and ev.support >= self.settings.llm_override_support:
+                # The small LLM declines answerable questions far more often than the calibrated model errs.
+                (text, cits), abstained = self._quote(ev), False
+                warnings.append("the LLM found no answer in its evidence; the sentences the answer model "
+                                f"rates likeliest to state it are quoted (P(answered) {ev.support:.2f})")
+            elif abstained:
                 cits = nearest(ev.scored)
         if abstained:
             text = abstain_text(ev.asked, cits, ev.searched, self.search.documents())
