@@ -14,7 +14,7 @@ from typing import Protocol
 
 from assistant.answering.abstain import ABSTAIN_TEXT
 from assistant.answering.answerability import load as load_model
-from assistant.answering.question import analyse
+from assistant.answering.question import analyse, unknown_names
 from assistant.answering.scoring import Scorer, idf_table, missing_share, nearest, select
 from assistant.retrieval.followup import rewrite_followup
 from assistant.models import Answer, Passage
@@ -83,6 +83,10 @@ class _ExtractiveBaseline:
         """Every chunk text, for the answerer's IDF table."""
         raise NotImplementedError
 
+    def known(self, token: str) -> bool:
+        """Whether any of this baseline's chunks contains the token (a name no chunk has is unknown)."""
+        return token in self.scorer().idf
+
     def scorer(self) -> Scorer:
         """Our evidence scorer with IDF over this baseline's own chunks."""
         if self._scorer is None:
@@ -106,7 +110,8 @@ class _ExtractiveBaseline:
         scored, support = j.scored, j.support
         threshold = model.threshold if s.abstain_threshold is None else s.abstain_threshold
         best_p = scored[0][0] if scored else 0.0
-        if support < threshold or best_p < model.min_sentence_p or j.lacks_value or not passages:
+        unknown = unknown_names(standalone, self.known)  # the same vocabulary rule as ours
+        if support < threshold or best_p < model.min_sentence_p or j.lacks_value or unknown or not passages:
             cits = nearest(scored)
             near = " ".join(f"[{c.n}]" for c in cits)
             text, abstained = f"{ABSTAIN_TEXT} " + (f"Nearest passages: {near}." if cits else ""), True
@@ -144,6 +149,10 @@ class BM25Baseline(_ExtractiveBaseline):
     def corpus_texts(self) -> list[str]:
         """Our chunk texts."""
         return self.lex.texts
+
+    def known(self, token: str) -> bool:
+        """Our BM25 vocabulary, titles and section headings included, as in the assistant."""
+        return token in self.lex.vocab
 
     def retrieve(self, query: str) -> list[Passage]:
         """Top-k (settings.top_k) BM25 passages."""

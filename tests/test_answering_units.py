@@ -10,7 +10,7 @@ from assistant.answering.abstain import ABSTAIN_TEXT, abstain_text, searched_tex
 from assistant.answering.answerability import Model, load
 from assistant.answering.compress import evidence_passages
 from assistant.answering.features import FEATURES, Q_FEATURES, Candidate, pair_features, question_features
-from assistant.answering.question import analyse, has_value, names_attribute
+from assistant.answering.question import analyse, has_value, names_attribute, unknown_names
 from assistant.answering.scoring import glossary_first, select, with_value_neighbour
 from assistant.retrieval.lexical import LexicalIndex
 from assistant.retrieval.neighbours import run_on
@@ -229,6 +229,21 @@ def test_abstention_names_what_is_missing():
     text = abstain_text(a, cits, ["doc-a"], {"doc-a": {"title": "Doc A"}})
     assert text.startswith(ABSTAIN_TEXT)
     assert "the amount of the fee" in text and "[1]" in text and "Doc A" in text
+
+
+def test_unknown_names_are_capitalised_words_no_document_contains():
+    """'Tokyo' is named and never indexed; sentence-initial words and indexed names do not count."""
+    indexed = {"verra", "fee", "japan", "jcm"}.__contains__
+    assert unknown_names("What is the population of Tokyo?", indexed) == ["Tokyo"]
+    assert unknown_names("What fee does Verra charge? Does Japan's JCM differ?", indexed) == []
+    assert unknown_names("Who won the 2022 FIFA World Cup?", indexed) == ["FIFA", "World", "Cup"]
+
+
+def test_abstention_says_which_name_no_document_mentions():
+    """A question about something the corpus never mentions says so by name."""
+    text = abstain_text(analyse("What is the population of Tokyo?"), [], ["doc-a"], {"doc-a": {"title": "Doc A"}},
+                        ["Tokyo"])
+    assert text.startswith(ABSTAIN_TEXT) and "No indexed document mentions “Tokyo”." in text
 
 
 def test_abstention_counts_many_documents_by_issuer():

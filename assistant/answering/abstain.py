@@ -13,12 +13,16 @@ _WHAT = {
 }
 
 
-def abstain_text(asked: Asked | None, cits, searched: list[str], docs: dict[str, dict]) -> str:
+def abstain_text(asked: Asked | None, cits, searched: list[str], docs: dict[str, dict],
+                 unknown: list[str] | None = None) -> str:
     """One paragraph: the documents do not say X; they mention the topic at [n]; what was searched."""
     near = " ".join(f"[{c.n}]" for c in cits)
     what = _WHAT.get(asked.attribute, "") if asked else ""
     topical = [c for c in cits if asked and names_attribute(c.quote, asked)]
-    if what and topical:
+    if unknown:
+        names = " or ".join(f"“{u}”" for u in unknown)
+        lead = f"{ABSTAIN_TEXT} No indexed document mentions {names}."
+    elif what and topical:
         lead = (f"{ABSTAIN_TEXT} The documents searched discuss this topic "
                 f"({' '.join(f'[{c.n}]' for c in topical)}) but none of them states {what}.")
     elif what:

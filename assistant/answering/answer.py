@@ -18,7 +18,7 @@ from assistant.answering.compress import evidence_passages
 from assistant.answering.answerability import load as load_model
 from assistant.answering.features import Candidate
 from assistant.answering.glossary import Glossary
-from assistant.answering.question import Asked, analyse
+from assistant.answering.question import Asked, analyse, unknown_names
 from assistant.answering.scoring import (Scorer, glossary_first, idf_table, missing_share, nearest, select,
                                          with_value_neighbour)
 from assistant.retrieval.followup import rewrite_followup
@@ -54,6 +54,7 @@ class Evidence:
     retrieval_ms: float
     missing: float
     lacks_value: bool = False  # a value is asked for and none of the best sentences states one
+    unknown: list[str] = field(default_factory=list)  # names in the question that no indexed document contains
 
 
 @dataclass
@@ -211,7 +212,8 @@ class Assistant:
         candidates = scorer.candidates(asked, focus, cands)
         j = scorer.judge(model or self.model(), asked, candidates, missing, named)
         return Evidence(standalone, passages, allowed, searched, fams, asked, candidates, j.features, j.scored,
-                        round(j.support, 4), retrieval_ms, round(missing, 4), j.lacks_value)
+                        round(j.support, 4), retrieval_ms, round(missing, 4), j.lacks_value,
+                        unknown_names(standalone, self.search.lexical.vocab.__contains__))
 
     def respond(self, turn: Turn) -> Answer:
         """Chain steps 4-5: quote the sentences that state the answer (or let the LLM write it, grounded), or abstain."""
@@ -220,7 +222,7 @@ class Assistant:
         unsupported: list[str] = []
         result = None
         best_p = ev.scored[0][0] if ev.scored else 0.0
-        confident = (bool(ev.passages) and ev.support >= self.threshold() and not ev.lacks_value
+        confident = (bool(ev.passages) and ev.support >= self.threshold() and not ev.lacks_value and not ev.unknown
                      and best_p >= self.model().min_sentence_p)
         if answerer == "llm" and confident:
             try:
@@ -248,7 +250,7 @@ class Assistant:
             elif abstained:
                 cits = nearest(ev.scored)
         if abstained:
-            text = abstain_text(ev.asked, cits, ev.searched, self.search.documents())
+            text = abstain_text(ev.asked, cits, ev.searched, self.search.documents(), ev.unknown)
         warnings += label_citations(cits, self.entries, turn.as_of)
         total = (time.perf_counter() - turn.t0) * 1000
         return Answer(

@@ -153,6 +153,25 @@ _DATE = re.compile(r"\b(\d{1,2}(st|nd|rd|th)? )?(january|february|march|april|ma
                    r"\b\d{1,2}[/.]\d{1,2}[/.](1[89]|20)\d\d\b|\b(1[89]|20)\d\d\b", re.I)
 
 
+_NAME = re.compile(r"\b[A-Z][\w'’-]*")
+
+
+def unknown_names(question: str, known) -> list[str]:
+    """Capitalised words of the question (not sentence-initial) that no indexed document contains.
+
+    "What is the population of Tokyo?" names a place the corpus never mentions: whatever the
+    nearest passages say, they cannot be about it. `known(token)` says whether a token is indexed.
+    """
+    out = []
+    for m in _NAME.finditer(question):
+        if m.start() == 0 or re.search(r"[.?!:]\s*$", question[:m.start()]):
+            continue
+        toks = tokenize(m.group())
+        if toks and not any(known(t) for t in toks):
+            out.append(m.group().rstrip("'’"))
+    return list(dict.fromkeys(out))
+
+
 def strip_references(text: str) -> str:
     """The sentence without clause/table/version numbers, so 'Section 3.2' does not count as a quantity."""
     return _CODE.sub(" ", _REF_NUM.sub(" ", text))
