@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answering.question import Asked, has_value, names_attribute
+from assistant.answering.question import Asked, names_attribute, states_value
 from assistant.answering.quotes import Sentence
 from assistant.retrieval.text import tokenize
 
@@ -77,7 +77,7 @@ def pair_features(asked: Asked, cands: list[Candidate], idf: dict[str, float], m
     best_dense = max((c.dense for c in cands), default=0.0)
     rows = []
     contexts: dict[str, set[str]] = {}  # several candidates share a passage: tokenise it once
-    value_anywhere = any(has_value(c.sentence.text, asked.value, asked.given) for c in cands) if asked.value else True
+    value_anywhere = any(states_value(c.sentence.text, asked) for c in cands) if asked.value else True
     for c, toks, lex in zip(cands, sent_toks, lexical):
         s, p = c.sentence, c.sentence.passage
         text = s.text
@@ -88,11 +88,11 @@ def pair_features(asked: Asked, cands: list[Candidate], idf: dict[str, float], m
         found = [w for t, w in weights.items() if t in toks]
         stoks = tokenize(text)
         bigrams = set(zip(stoks, stoks[1:]))
-        value_found = has_value(text, asked.value, asked.given) if asked.value else False
+        value_found = states_value(text, asked)
         attr_named = names_attribute(text, asked)
         subj = _coverage(subject, toks)
         window = _coverage(weights, set(tokenize(c.window or text)))
-        window_value = float(bool(asked.value) and has_value(c.window or text, asked.value, asked.given))
+        window_value = float(states_value(c.window or text, asked))
         rows.append([
             c.dense, c.dense - best_dense, lex, lex - best_lex, subj,
             max(found, default=0.0) / rarest if rarest else 0.0,

@@ -64,7 +64,8 @@ _PERCENT = re.compile(r"\d\s*(%|per ?cent|percent)", re.I)
 _MONEY = re.compile(r"(US\$|USD|EUR|INR|Rs\.?|₹|\$|€|£)\s?\d|\d[\d,.]*\s?(USD|EUR|INR|dollars|euros|rupees|crore|lakh)",
                     re.I)
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
-_MONTH = re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I)
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_MONTH = re.compile(rf"\b({_MONTHS})\b", re.I)
 _DURATION = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|sixty|"
                        r"ninety)[\s-]+(calendar |business |working |consecutive |full |successive )?"
                        r"(days?|weeks?|months?|years?)\b", re.I)
@@ -148,8 +149,7 @@ _REF_NUM = re.compile(r"\b(sections?|paragraphs?|para\.|annex(es)?|appendix|tabl
                       r"|\bv\d+(\.\d+)*|\b\d+(\.\d+){2,}\b|^\s*\(?\d+(\.\d+)*[.)]?\s", re.I)
 _CODE = re.compile(r"\b[A-Z]{2,}[A-Z0-9]*[-/]?\d+\b")  # TOOL01, ACM0002, CO2: names, not quantities
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
-_DATE = re.compile(r"\b(\d{1,2}(st|nd|rd|th)? )?(january|february|march|april|may|june|july|august|september|"
-                   r"october|november|december)( \d{1,2}(st|nd|rd|th)?,?)?( (1[89]|20)\d\d)?\b|"
+_DATE = re.compile(rf"\b(\d{{1,2}}(st|nd|rd|th)? )?({_MONTHS})( \d{{1,2}}(st|nd|rd|th)?,?)?( (1[89]|20)\d\d)?\b|"
                    r"\b\d{1,2}[/.]\d{1,2}[/.](1[89]|20)\d\d\b|\b(1[89]|20)\d\d\b", re.I)
 
 
@@ -202,6 +202,11 @@ def has_value(text: str, value: str, given: tuple[str, ...] = ()) -> bool:
     if value == "actor":
         return bool(_ACTOR.search(text))
     return bool(_NUM.search(text) or _NUMWORD.search(text))
+
+
+def states_value(text: str, asked: Asked) -> bool:
+    """has_value for an analysed question: its kind of value, beyond the numbers it gives."""
+    return has_value(text, asked.value, asked.given)
 
 
 def names_attribute(text: str, asked: Asked) -> bool:

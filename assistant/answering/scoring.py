@@ -13,7 +13,7 @@ import numpy as np
 
 from assistant.answering.answerability import Model, sigmoid
 from assistant.answering.features import Candidate, lacks_value, pair_features, question_features
-from assistant.answering.question import Asked, has_value
+from assistant.answering.question import Asked, states_value
 from assistant.models import Citation, Passage
 from assistant.answering.quotes import Sentence, cite, sentences
 from assistant.retrieval.text import content_words, token_overlap, tokenize
@@ -121,7 +121,7 @@ class Scorer:
             """Cheap pre-score: encoding is most of the time, so only promising sentences are embedded."""
             toks = set(tokenize(c.sentence.text))
             lex = sum(w for t, w in weights.items() if t in toks) / total
-            return lex + 0.15 * has_value(c.sentence.text, asked.value, asked.given) + 0.1 / (1 + c.rank)
+            return lex + 0.15 * states_value(c.sentence.text, asked) + 0.1 / (1 + c.rank)
 
         pre = {id(c): promise(c) for c in pool}
         pool = sorted(pool, key=lambda c: -pre[id(c)])[: self.late_pool]
@@ -256,7 +256,7 @@ def with_value_neighbour(sent: Sentence, asked: Asked, max_words: int = 90) -> S
     "What are Vanuatu's targets…" often meets a sentence naming the target whose figure follows
     in the next sentence; quoting both keeps the answer verbatim and on one page.
     """
-    if not asked.value or has_value(sent.text, asked.value, asked.given):
+    if not asked.value or states_value(sent.text, asked):
         return sent
     sents = sentences(sent.passage)
     i = next((k for k, x in enumerate(sents) if x.offset == sent.offset), None)
@@ -266,7 +266,7 @@ def with_value_neighbour(sent: Sentence, asked: Asked, max_words: int = 90) -> S
         if not 0 <= j < len(sents):
             continue
         other = sents[j]
-        if other.page != sent.page or not has_value(other.text, asked.value, asked.given):
+        if other.page != sent.page or not states_value(other.text, asked):
             continue
         if len(sent.text.split()) + len(other.text.split()) > max_words:
             continue
