@@ -28,6 +28,7 @@ import numpy as np
 from assistant.answering.answerability import Model
 from assistant.answering.features import FEATURES, Q_FEATURES, lacks_value, question_features
 from assistant.retrieval.text import tokenize
+from evals import rerank_train as R
 from evals.dataset import Question, file_sha256
 from evals.metrics import contains_fact
 from evals.split import split_of
@@ -76,8 +77,8 @@ def label(q: Question, doc: str, page: int, text: str) -> int:
     return int(facts)
 
 
-def collect(assistant, questions: list[Question], progress: bool = True) -> Table:
-    """Features and labels of every candidate sentence of every question."""
+def collect(assistant, questions: list[Question], progress: bool = True) -> tuple[Table, R.PassageTable]:
+    """Features and labels of every candidate sentence, and of every retrieved passage, of every question."""
     from tqdm import tqdm
 
     test = [q.id for q in questions if split_of(q.id) == "test"]
@@ -86,6 +87,7 @@ def collect(assistant, questions: list[Question], progress: bool = True) -> Tabl
     zero = Model(FEATURES, np.zeros(len(FEATURES)), np.ones(len(FEATURES)), np.zeros(len(FEATURES)), 0.0,
                  np.zeros(len(Q_FEATURES)), 0.0, 0.5, {})
     qids, ans, xs, ys = [], [], [], []
+    passages = R.empty()
     for q in tqdm(questions, desc="features", unit="q", disable=not progress, dynamic_ncols=True):
         ev = assistant.gather(" ".join(q.question.split()), list(q.history), model=zero)
         for c, row in zip(ev.candidates, ev.features):
@@ -99,7 +101,8 @@ def collect(assistant, questions: list[Question], progress: bool = True) -> Tabl
             ans.append(q.answerable)
             xs.append(np.full(len(FEATURES), np.nan))
             ys.append(0)
-    return Table(qids, np.array(ans, bool), np.vstack(xs), np.array(ys, int))
+        R.add_question(passages, q, ev)
+    return Table(qids, np.array(ans, bool), np.vstack(xs), np.array(ys, int)), passages
 
 
 def write_table(t: Table, path: Path = TABLE) -> None:
@@ -211,8 +214,9 @@ def auc(scores: np.ndarray, labels: np.ndarray) -> float | None:
     return None if len(set(labels.tolist())) < 2 else round(float(roc_auc_score(labels, scores)), 4)
 
 
-def fit(t: Table, *, max_false_abstain: float = 0.04, source: dict | None = None) -> tuple[Model, dict]:
-    """The final model (sentence and question parts, threshold) and its cross-validated report."""
+def fit(t: Table, pt: R.PassageTable | None = None, *, max_false_abstain: float = 0.04,
+        source: dict | None = None) -> tuple[Model, dict]:
+    """The final model (sentence, question and passage parts, threshold) and its cross-validated report."""
     oof = out_of_fold_logits(t)
     ids, qx, qy = _question_rows(t, oof)
     from sklearn.model_selection import StratifiedKFold
@@ -236,11 +240,14 @@ def fit(t: Table, *, max_false_abstain: float = 0.04, source: dict | None = None
         "min_sentence_p": MIN_SENTENCE_P, "value_top_k": VALUE_TOP_K,
         "max_false_abstain": max_false_abstain,
     }
+    passage = None
+    if pt is not None:
+        passage, report["rerank"] = R.fit(pt, t.qids, oof)
     ok = ~np.isnan(t.X).any(axis=1)
     mean, scale, coef, b = _fit_sentence(t.X[ok], t.y[ok])
     meta = {"trained": dt.date.today().isoformat(), "cv": report, **(source or {})}
     model = Model(FEATURES, mean, scale, coef, b, q_coef, q_b, threshold, meta, MIN_SENTENCE_P,
-                  value_top_k=VALUE_TOP_K)
+                  value_top_k=VALUE_TOP_K, passage=passage)
     return model, report
 
 

@@ -19,6 +19,7 @@ from assistant.answering.answerability import load as load_model
 from assistant.answering.features import Candidate
 from assistant.answering.glossary import Glossary
 from assistant.answering.question import Asked, analyse, unknown_names
+from assistant.answering.rerank import rerank
 from assistant.answering.scoring import (Scorer, glossary_first, idf_table, missing_share, nearest, select,
                                          with_value_neighbour)
 from assistant.retrieval.followup import rewrite_followup
@@ -42,7 +43,7 @@ class Evidence:
     """What retrieval and scoring found for one question, before any answer is written."""
 
     standalone: str
-    passages: list
+    passages: list  # in retrieval order (glossary entries first); `Assistant.ranked` reorders them
     allowed: list[str] | None
     searched: list[str]
     families: dict[str, list[str]]
@@ -254,7 +255,7 @@ class Assistant:
         warnings += label_citations(cits, self.entries, turn.as_of)
         total = (time.perf_counter() - turn.t0) * 1000
         return Answer(
-            question=turn.question, answer=text, abstained=abstained, citations=cits, passages=ev.passages,
+            question=turn.question, answer=text, abstained=abstained, citations=cits, passages=self.ranked(ev),
             timings={"retrieval_ms": round(ev.retrieval_ms, 1), "generation_ms": round(total - ev.retrieval_ms, 1),
                      "total_ms": round(total, 1)},
             answerer=answerer if answerer == "extractive" else f"llm:{provider}",
@@ -264,6 +265,12 @@ class Assistant:
             evidence=[{"n": i + 1, "p": round(p, 4), "doc_id": x.passage.doc_id, "page": x.page, "text": x.text}
                       for i, (p, x) in enumerate(ev.scored[:5])],
         )
+
+    def ranked(self, ev: Evidence) -> list:
+        """The passages likeliest to hold the answer first, by the reranker trained with the answer model."""
+        probs = {id(x): p for p, x in ev.scored}  # scored may be re-judged out of fold in tuning: read it, not X
+        p = np.array([probs.get(id(c.sentence), 0.0) for c in ev.candidates])
+        return rerank(ev.passages, ev.candidates, ev.features, p, self.model().passage)
 
     def run_on(self, p: Passage) -> Passage | None:
         """p with the next chunk of its document joined on, or None (see retrieval.neighbours)."""

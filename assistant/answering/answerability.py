@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.answering.features import FEATURES, Q_FEATURES
+from assistant.answering.rerank import PASSAGE_FEATURES
 from ingest.errors import CarbonQAError
 
 ARTIFACT = Path(__file__).with_name("answerability.json")
@@ -41,6 +42,7 @@ class Model:
     min_sentence_p: float = 0.0  # …or when the best sentence is less likely than this to state the answer
     digest: str = ""  # sha256 prefix of the artifact file: recorded with every answer
     value_top_k: int = 0  # …or when a value is asked for and none of this many best sentences states one
+    passage: dict | None = None  # the passage reranker's weights (rerank.PASSAGE_FEATURES): mean, scale, coef
 
     def sentence_logits(self, X: np.ndarray) -> np.ndarray:
         """Logit of 'this sentence states the answer' for each row of X."""
@@ -62,6 +64,9 @@ class Model:
             "q_coef": [round(float(x), 6) for x in self.q_coef], "q_intercept": round(float(self.q_intercept), 6),
             "threshold": round(float(self.threshold), 4), "min_sentence_p": self.min_sentence_p,
             "value_top_k": self.value_top_k, "meta": self.meta,
+            **({"passage": {"features": list(PASSAGE_FEATURES),
+                            **{k: [round(float(x), 6) for x in self.passage[k]] for k in ("mean", "scale", "coef")}}}
+               if self.passage else {}),
         }
 
     @classmethod
@@ -70,10 +75,14 @@ class Model:
         if (obj.get("format") != FORMAT or tuple(obj.get("features", ())) != FEATURES
                 or tuple(obj.get("q_features", ())) != Q_FEATURES):
             raise CarbonQAError("the answerability model was trained on other features: run `carbonqa eval train`")
+        passage = obj.get("passage")
+        if passage is not None and tuple(passage.get("features", ())) != PASSAGE_FEATURES:
+            raise CarbonQAError("the passage reranker was trained on other features: run `carbonqa eval train`")
         arr = lambda k: np.asarray(obj[k], dtype=np.float64)  # noqa: E731
         return cls(FEATURES, arr("mean"), arr("scale"), arr("coef"), float(obj["intercept"]), arr("q_coef"),
                    float(obj["q_intercept"]), float(obj["threshold"]), obj.get("meta", {}),
-                   float(obj.get("min_sentence_p", 0.0)), value_top_k=int(obj.get("value_top_k", 0)))
+                   float(obj.get("min_sentence_p", 0.0)), value_top_k=int(obj.get("value_top_k", 0)),
+                   passage={k: passage[k] for k in ("mean", "scale", "coef")} if passage else None)
 
 
 def sigmoid(z):

@@ -97,18 +97,20 @@ def register(app: typer.Typer) -> None:
 
         from assistant.answering.answer import Assistant
         from assistant.answering.answerability import ARTIFACT
+        from evals import rerank_train as R
         from evals import train as T
         from evals.dataset import load_questions
 
         settings = load_settings()
         if collect:
             need_index(settings)
-            table = T.collect(Assistant(settings), load_questions(questions), progress)
+            table, passages = T.collect(Assistant(settings), load_questions(questions), progress)
             T.write_table(table)
+            R.write(passages)
         # Fit what was written (features rounded to 6 digits), so the committed table alone
         # reproduces the committed model.
         table = T.read_table()
-        model, report = T.fit(table, max_false_abstain=max_false_abstain, source=T.source_info(questions))
+        model, report = T.fit(table, R.read(), max_false_abstain=max_false_abstain, source=T.source_info(questions))
         target = out or ARTIFACT
         target.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
         console.print_json(data=report)
