@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.answering.answerability import sigmoid
-from assistant.answering.rerank import PASSAGE_FEATURES, passage_index, static_features, with_sentence_p
+from assistant.answering.rerank import PASSAGE_FEATURES, passage_index, stack_inputs, static_features, with_sentence_p
 from ingest.errors import CarbonQAError
 
 PASSAGE_TABLE = Path(__file__).parent / "answerability" / "dev_passages.csv.gz"
@@ -136,19 +136,56 @@ def page_recall(t: PassageTable, scores: np.ndarray, ks=(1, 3, 5)) -> dict[str, 
     return out
 
 
-def fit(t: PassageTable, sentence_qids: list[str], oof_logits: np.ndarray) -> tuple[dict, dict]:
-    """The reranker's weights from every answerable question, and its out-of-fold page recall against retrieval's."""
+def _fit_stack(S: np.ndarray, y: np.ndarray) -> dict:
+    """Standardiser and logistic regression (with intercept) for the stacked sentence model."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = S.mean(axis=0), S.std(axis=0)
+    scale[scale == 0] = 1.0
+    lr = LogisticRegression(C=C, max_iter=2000).fit((S - mean) / scale, y)
+    return {"mean": mean, "scale": scale, "coef": lr.coef_[0], "intercept": float(lr.intercept_[0])}
+
+
+def _gaps(t: PassageTable, sentence_qids: list[str], z: np.ndarray) -> np.ndarray:
+    """Per sentence row: its passage's reranker score minus the question's best (NaN for rows of no passage)."""
+    first: dict[str, int] = {}
+    for i, qid in enumerate(sentence_qids):
+        first.setdefault(qid, i)
+    best: dict[str, float] = {}
+    for i, qid in enumerate(t.qids):
+        best[qid] = max(best.get(qid, -np.inf), float(z[i]))
+    out = np.full(len(sentence_qids), np.nan)
+    for i, qid in enumerate(t.qids):
+        for c in t.cands[i]:
+            out[first[qid] + c] = z[i] - best[qid]
+    return out
+
+
+def fit(t: PassageTable, sentence_qids: list[str], oof_logits: np.ndarray, labels: np.ndarray) -> tuple[dict, dict]:
+    """The reranker and its stacked sentence model, and their out-of-fold figures.
+
+    The reranker learns from answerable questions (unanswerable ones have no page to rank first);
+    its out-of-fold scores over every question then feed the stacked sentence model, so both
+    stages are fitted to inputs like those they get on questions they never saw.
+    """
     from sklearn.model_selection import GroupKFold
 
     P = design(t, sentence_qids, oof_logits)
     y = np.array([bool(g) for g in t.gold], int)
-    keep = np.array([n > 0 for n in t.n_gold])  # unanswerable questions have no page to rank first
-    idx = np.flatnonzero(keep)
-    groups = np.array(t.qids)[idx]
+    keep = np.array([n > 0 for n in t.n_gold])
+    groups = np.array(t.qids)
     oof = np.zeros(len(y))
-    for tr, te in GroupKFold(n_splits=FOLDS).split(idx, groups=groups):
-        oof[idx[te]] = _score(_fit(P[idx[tr]], y[idx[tr]]), P[idx[te]])
+    for tr, te in GroupKFold(n_splits=FOLDS).split(P, groups=groups):
+        tr = tr[keep[tr]]
+        oof[te] = _score(_fit(P[tr], y[tr]), P[te])
+    weights = _fit(P[keep], y[keep])
+    gaps = _gaps(t, sentence_qids, oof)
+    ok = ~np.isnan(gaps) & ~np.isnan(oof_logits)
+    S = stack_inputs(oof_logits[ok], gaps[ok])
+    weights["stack"] = _fit_stack(S, labels[ok])
     retrieval = -np.arange(len(y), dtype=float)  # table rows are in retrieval order within a question
     report = {"passages": int(keep.sum()), "positive_passages": int(y[keep].sum()),
-              "retrieval_page_recall": page_recall(t, retrieval), "cv_reranked_page_recall": page_recall(t, oof)}
-    return _fit(P[idx], y[idx]), report
+              "retrieval_page_recall": page_recall(t, retrieval), "cv_reranked_page_recall": page_recall(t, oof),
+              "stack_coef": [round(float(c), 4) for c in weights["stack"]["coef"]]}
+    return weights, report
+

@@ -242,7 +242,7 @@ def fit(t: Table, pt: R.PassageTable | None = None, *, max_false_abstain: float 
     }
     passage = None
     if pt is not None:
-        passage, report["rerank"] = R.fit(pt, t.qids, oof)
+        passage, report["rerank"] = R.fit(pt, t.qids, oof, t.y)
     ok = ~np.isnan(t.X).any(axis=1)
     mean, scale, coef, b = _fit_sentence(t.X[ok], t.y[ok])
     meta = {"trained": dt.date.today().isoformat(), "cv": report, **(source or {})}

@@ -9,7 +9,7 @@ import pytest
 from assistant.answering.answerability import ARTIFACT, Model
 from assistant.answering.features import FEATURES, Candidate
 from assistant.answering.quotes import Sentence
-from assistant.answering.rerank import PASSAGE_FEATURES, rerank, static_features, with_sentence_p
+from assistant.answering.rerank import PASSAGE_FEATURES, rerank, restack, static_features, with_sentence_p
 from assistant.models import Passage
 from evals import rerank_train as R
 from evals import train as T
@@ -94,6 +94,10 @@ def test_committed_reranker_is_refit_from_the_dev_tables():
     assert committed["passage"]["features"] == list(PASSAGE_FEATURES)
     for key in ("mean", "scale", "coef"):
         np.testing.assert_allclose(fresh[key], committed["passage"][key], atol=2e-4, err_msg=key)
+        np.testing.assert_allclose(fresh["stack"][key], committed["passage"]["stack"][key], atol=2e-4, err_msg=key)
+    assert fresh["stack"]["intercept"] == pytest.approx(committed["passage"]["stack"]["intercept"], abs=2e-4)
+    # a sentence in a passage ranked below the best one is less likely the answer: the gap's weight is positive
+    assert committed["passage"]["stack"]["coef"][1] > 0
     # the reranker must beat retrieval out of fold, or it should not be shipped
     rr = report["rerank"]
     assert rr["cv_reranked_page_recall"]["@5"] > rr["retrieval_page_recall"]["@5"]
@@ -105,3 +109,17 @@ def test_a_reranker_for_other_features_is_refused():
     obj["passage"]["features"] = ["rank"]
     with pytest.raises(CarbonQAError, match="passage reranker"):
         Model.from_json(obj)
+
+
+def test_restack_favours_the_sentence_of_the_best_passage():
+    """Two sentences the sentence model rates alike: the one in the passage the reranker prefers wins."""
+    ps = [_passage("a"), _passage("b")]
+    cands = _cands(ps)
+    X = np.zeros((2, len(FEATURES)))
+    X[1, FEATURES.index("section")] = 1.0  # only passage b's heading matches the question
+    w = _weights(max_section=1.0)
+    w["stack"] = {"mean": [0.0, 0.0], "scale": [1.0, 1.0], "coef": [1.0, 1.0], "intercept": 0.0}
+    out = restack(ps, cands, X, np.array([0.5, 0.5]), w)
+    assert out[1] == pytest.approx(0.5) and out[0] < 0.5
+    del w["stack"]
+    np.testing.assert_array_equal(restack(ps, cands, X, np.array([0.5, 0.5]), w), [0.5, 0.5])

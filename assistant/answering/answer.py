@@ -56,6 +56,7 @@ class Evidence:
     missing: float
     lacks_value: bool = False  # a value is asked for and none of the best sentences states one
     unknown: list[str] = field(default_factory=list)  # names in the question that no indexed document contains
+    sentence_p: np.ndarray | None = None  # the sentence model's P per candidate, before the passage stack
 
 
 @dataclass
@@ -165,7 +166,7 @@ class Assistant:
         asked = analyse(focus)
         cands = scorer.candidates(asked, focus, passages)
         missing = missing_share(focus, passages, scorer.idf)
-        return scorer.judge(self.model(), asked, cands, missing, set()).scored
+        return scorer.judge(self.model(), asked, cands, missing, set(), passages).scored
 
     # --- the chain's steps ---------------------------------------------------------------------
 
@@ -211,10 +212,10 @@ class Assistant:
         cands = defs + _candidates(passages[len(defs):], fams, self.settings.answer_passages)
         missing = missing_share(focus, cands, scorer.idf)
         candidates = scorer.candidates(asked, focus, cands)
-        j = scorer.judge(model or self.model(), asked, candidates, missing, named)
+        j = scorer.judge(model or self.model(), asked, candidates, missing, named, passages)
         return Evidence(standalone, passages, allowed, searched, fams, asked, candidates, j.features, j.scored,
                         round(j.support, 4), retrieval_ms, round(missing, 4), j.lacks_value,
-                        unknown_names(standalone, self.search.lexical.vocab.__contains__))
+                        unknown_names(standalone, self.search.lexical.vocab.__contains__), j.sentence_p)
 
     def respond(self, turn: Turn) -> Answer:
         """Chain steps 4-5: quote the sentences that state the answer (or let the LLM write it, grounded), or abstain."""
@@ -222,7 +223,8 @@ class Assistant:
         warnings: list[str] = []
         unsupported: list[str] = []
         result = None
-        best_p = ev.scored[0][0] if ev.scored else 0.0
+        # the floor is the sentence model's (as in training), not the passage-stacked probability
+        best_p = float(np.max(ev.sentence_p)) if ev.sentence_p is not None and len(ev.sentence_p) else 0.0
         confident = (bool(ev.passages) and ev.support >= self.threshold() and not ev.lacks_value and not ev.unknown
                      and best_p >= self.model().min_sentence_p)
         if answerer == "llm" and confident:
@@ -268,8 +270,7 @@ class Assistant:
 
     def ranked(self, ev: Evidence) -> list:
         """The passages likeliest to hold the answer first, by the reranker trained with the answer model."""
-        probs = {id(x): p for p, x in ev.scored}  # scored may be re-judged out of fold in tuning: read it, not X
-        p = np.array([probs.get(id(c.sentence), 0.0) for c in ev.candidates])
+        p = ev.sentence_p if ev.sentence_p is not None else np.zeros(len(ev.candidates))
         return rerank(ev.passages, ev.candidates, ev.features, p, self.model().passage)
 
     def run_on(self, p: Passage) -> Passage | None:
@@ -290,10 +291,14 @@ class Assistant:
                     for i, (p, x) in enumerate(chosen)]
             return " ".join(f"{c.quote} [{c.n}]" for c in cits), cits
         parts, cits = [], []
+        # Silence is judged on the sentence model's P: the passage stack ranks instruments against
+        # each other, which is what a comparison must not do.
+        raw = ({id(c.sentence): float(q) for c, q in zip(ev.candidates, ev.sentence_p)}
+               if ev.sentence_p is not None else {})
         for fam, docs in ev.families.items():
             hit = next(((p, x) for p, x in ev.scored if x.passage.doc_id in docs), None)
             name = family_name(fam)
-            if hit is None or hit[0] < s.compare_min_score:
+            if hit is None or raw.get(id(hit[1]), hit[0]) < s.compare_min_score:
                 parts.append(f"{name}: the documents searched do not address this.")
                 continue
             c = cite(len(cits) + 1, with_value_neighbour(extend_lead_in(hit[1], more=self.run_on), ev.asked),

@@ -1,12 +1,15 @@
 """The learned answerability model: P(sentence states the answer) and P(the corpus answers the question).
 
-Two small logistic models, trained on the dev split by `carbonqa eval train` (evals/train.py)
+Small logistic models, trained on the dev split by `carbonqa eval train` (evals/train.py)
 and stored as plain JSON next to this file:
 - the sentence model weighs `features.FEATURES` of each (question, sentence) pair;
 - the question model turns the best sentence's logit and a few question-level facts (whether a
   value is asked for, whether a candidate states one next to the question's subject…) into a
-  calibrated probability that the corpus answers at all.
-One probability thus drives both which sentences are quoted and whether to abstain.
+  calibrated probability that the corpus answers at all;
+- the passage reranker and its stacked sentence model (`rerank.py`) reorder the passages and
+  re-weigh each sentence by how its passage ranks.
+The sentence model's best probability and the question model decide whether to abstain; the
+stacked probability chooses which sentences are quoted.
 """
 from __future__ import annotations
 
@@ -42,7 +45,7 @@ class Model:
     min_sentence_p: float = 0.0  # …or when the best sentence is less likely than this to state the answer
     digest: str = ""  # sha256 prefix of the artifact file: recorded with every answer
     value_top_k: int = 0  # …or when a value is asked for and none of this many best sentences states one
-    passage: dict | None = None  # the passage reranker's weights (rerank.PASSAGE_FEATURES): mean, scale, coef
+    passage: dict | None = None  # the passage reranker (rerank.PASSAGE_FEATURES: mean, scale, coef) and its "stack"
 
     def sentence_logits(self, X: np.ndarray) -> np.ndarray:
         """Logit of 'this sentence states the answer' for each row of X."""
@@ -64,9 +67,7 @@ class Model:
             "q_coef": [round(float(x), 6) for x in self.q_coef], "q_intercept": round(float(self.q_intercept), 6),
             "threshold": round(float(self.threshold), 4), "min_sentence_p": self.min_sentence_p,
             "value_top_k": self.value_top_k, "meta": self.meta,
-            **({"passage": {"features": list(PASSAGE_FEATURES),
-                            **{k: [round(float(x), 6) for x in self.passage[k]] for k in ("mean", "scale", "coef")}}}
-               if self.passage else {}),
+            **({"passage": _passage_json(self.passage)} if self.passage else {}),
         }
 
     @classmethod
@@ -82,7 +83,17 @@ class Model:
         return cls(FEATURES, arr("mean"), arr("scale"), arr("coef"), float(obj["intercept"]), arr("q_coef"),
                    float(obj["q_intercept"]), float(obj["threshold"]), obj.get("meta", {}),
                    float(obj.get("min_sentence_p", 0.0)), value_top_k=int(obj.get("value_top_k", 0)),
-                   passage={k: passage[k] for k in ("mean", "scale", "coef")} if passage else None)
+                   passage={k: passage[k] for k in ("mean", "scale", "coef", "stack") if k in passage} if passage else None)
+
+
+def _passage_json(w: dict) -> dict:
+    """The reranker's block of the artifact (and its stacked sentence model, when fitted)."""
+    r = lambda v: [round(float(x), 6) for x in v]  # noqa: E731
+    out = {"features": list(PASSAGE_FEATURES), **{k: r(w[k]) for k in ("mean", "scale", "coef")}}
+    if w.get("stack"):
+        st = w["stack"]
+        out["stack"] = {**{k: r(st[k]) for k in ("mean", "scale", "coef")}, "intercept": round(float(st["intercept"]), 6)}
+    return out
 
 
 def sigmoid(z):

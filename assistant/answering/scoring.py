@@ -14,6 +14,7 @@ import numpy as np
 from assistant.answering.answerability import Model, sigmoid
 from assistant.answering.features import Candidate, lacks_value, pair_features, question_features
 from assistant.answering.question import Asked, states_value
+from assistant.answering.rerank import restack
 from assistant.models import Citation, Passage
 from assistant.answering.quotes import Sentence, cite, sentences
 from assistant.retrieval.text import content_words, token_overlap, tokenize
@@ -71,15 +72,22 @@ class Judgement:
     support: float  # P(the corpus answers the question)
     features: np.ndarray
     lacks_value: bool  # a value is asked for and none of the best sentences states one
+    sentence_p: np.ndarray | None = None  # the sentence model's P per candidate (in candidate order), before stacking
 
 
-def judgement(model: Model, cands: list[Candidate], X: np.ndarray, logits: np.ndarray) -> Judgement:
-    """The model's verdict from the candidates' sentence logits (from the model, or out-of-fold in tuning)."""
+def judgement(model: Model, cands: list[Candidate], X: np.ndarray, logits: np.ndarray,
+              passages: list | None = None) -> Judgement:
+    """The model's verdict from the candidates' sentence logits (from the model, or out-of-fold in tuning).
+
+    Given the passages (in retrieval order), the sentences are re-weighed by their passage's rank
+    (`rerank.restack`); without them (the baselines) the sentence model's probabilities stand.
+    """
     support = model.answerable(question_features(X, logits))
     no_value = lacks_value(X, logits, model.value_top_k)
     probs = sigmoid(logits)
-    order = np.argsort(-logits)
-    return Judgement([(float(probs[i]), cands[int(i)].sentence) for i in order], support, X, no_value)
+    final = restack(passages, cands, X, probs, model.passage) if passages is not None else probs
+    order = np.argsort(-final, kind="stable")
+    return Judgement([(float(final[i]), cands[int(i)].sentence) for i in order], support, X, no_value, probs)
 
 
 class Scorer:
@@ -139,10 +147,10 @@ class Scorer:
         return pool
 
     def judge(self, model: Model, asked: Asked, cands: list[Candidate], missing: float,
-              named_docs: set[str]) -> Judgement:
+              named_docs: set[str], passages: list | None = None) -> Judgement:
         """Every candidate's P(states the answer), P(the corpus answers), and whether a value asked for is absent."""
         X = pair_features(asked, cands, self.idf, missing, named_docs)
-        return judgement(model, cands, X, model.sentence_logits(X))
+        return judgement(model, cands, X, model.sentence_logits(X), passages)
 
     def clear_caches(self) -> None:
         """Forget what this process encoded itself (the bench times fresh questions)."""
