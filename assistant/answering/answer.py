@@ -166,7 +166,8 @@ class Assistant:
         asked = analyse(focus)
         cands = scorer.candidates(asked, focus, passages)
         missing = missing_share(focus, passages, scorer.idf)
-        return scorer.judge(self.model(), asked, cands, missing, set(), passages).scored
+        # the sentence model's P, not the passage stack: callers judge presence per document against a floor
+        return scorer.judge(self.model(), asked, cands, missing, set()).scored
 
     # --- the chain's steps ---------------------------------------------------------------------
 
