@@ -272,3 +272,16 @@ def test_asked_modality_reads_the_force_a_question_asks_about():
     assert asked_modality("Which activities are prohibited in the project area?") == "prohibition"
     assert asked_modality("What is the registration fee for a VCS project?") == ""
     assert asked_modality("When was version 4.7 published in May 2024?") == ""
+
+
+def test_distinct_drops_a_quote_that_repeats_an_earlier_one():
+    """A runner-up joined with its value neighbour must not quote the best sentence a second time."""
+    from assistant.answering.quotes import Sentence, distinct
+
+    p = _passage("The GoJ has partnerships with 31 countries. A MoC between India and Japan exists.")
+    best = Sentence("The GoJ has partnerships with 31 countries.", 3, "", "2 Fees", p, 0)
+    joined = Sentence("The GoJ has partnerships with 31 countries. A MoC between India and Japan exists.", 3, "",
+                      "2 Fees", p, 0)
+    other_page = Sentence("The GoJ has partnerships with 31 countries.", 4, "", "2 Fees", p, 0)
+    kept = distinct([(0.9, best), (0.5, joined), (0.4, other_page)])
+    assert [x for _, x in kept] == [best, other_page]

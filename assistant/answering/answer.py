@@ -23,10 +23,11 @@ from assistant.answering.rerank import rerank
 from assistant.answering.scoring import (Scorer, glossary_first, idf_table, missing_share, nearest, select,
                                          with_value_neighbour)
 from assistant.retrieval.followup import rewrite_followup
+from assistant.retrieval.fusion import family_name, named_first
 from assistant.retrieval.neighbours import run_on
 from assistant.llm.providers import LLMUnavailable
 from assistant.models import Answer, Passage
-from assistant.answering.quotes import cite, extend_lead_in
+from assistant.answering.quotes import cite, distinct, extend_lead_in
 from assistant.retrieval.hybrid import FAMILIES, CorpusRetriever, Filters, HybridSearch, passages_from_documents
 from assistant.retrieval.text import tokenize
 from assistant.retrieval.versions import in_force, label_citations
@@ -210,7 +211,7 @@ class Assistant:
         named = {d for docs in fams.values() for d in docs}
         defs = self.glossary.passages(standalone, sorted(named) or allowed)
         passages = defs + [p for p in passages if p.id not in {d.id for d in defs}]
-        cands = defs + _candidates(passages[len(defs):], fams, self.settings.answer_passages)
+        cands = defs + named_first(passages[len(defs):], fams, self.settings.answer_passages)
         missing = missing_share(focus, cands, scorer.idf)
         candidates = scorer.candidates(asked, focus, cands)
         j = scorer.judge(model or self.model(), asked, candidates, missing, named, passages)
@@ -288,8 +289,9 @@ class Assistant:
         if len(ev.families) < 2:
             chosen = select(glossary_first(ev.scored, self.model().min_sentence_p), s.max_answer_sentences,
                             s.select_relative, s.select_floor, other_page=s.select_other_page)
-            cits = [cite(i + 1, with_value_neighbour(extend_lead_in(x, more=self.run_on), ev.asked), p)
-                    for i, (p, x) in enumerate(chosen)]
+            quotes = distinct([(p, with_value_neighbour(extend_lead_in(x, more=self.run_on), ev.asked))
+                               for p, x in chosen])
+            cits = [cite(i + 1, x, p) for i, (p, x) in enumerate(quotes)]
             return " ".join(f"{c.quote} [{c.n}]" for c in cits), cits
         parts, cits = [], []
         # Silence is judged on the sentence model's P: the passage stack ranks instruments against
@@ -314,29 +316,6 @@ class Assistant:
         """Answer one question with citations, or abstain saying what was looked for: the chain's invoke."""
         return self.chain.invoke({"question": question, "history": history, "filters": filters,
                                   "answerer": answerer, "provider": provider, "on_token": on_token, "as_of": as_of})
-
-
-_FAMILY_NAMES = {"verra": "Verra (VCS)", "gold-standard": "Gold Standard", "cdm": "CDM", "icra": "ICRA",
-                 "ndc-synthesis": "NDC synthesis report", "economic-survey": "Economic Survey", "vanuatu": "Vanuatu"}
-
-
-def family_name(fam: str) -> str:
-    """How a user calls a document family."""
-    return _FAMILY_NAMES.get(fam, fam.replace("-", " ").title())
-
-
-def _candidates(passages, families: dict[str, list[str]], n: int = 8, per_family: int = 3, others: int = 3):
-    """Passages worth reading for the answer: the named documents' best first, then the rest."""
-    if not families:
-        return passages[:n]
-    if len(families) == 1:
-        docs = next(iter(families.values()))
-        named = [p for p in passages if p.doc_id in docs][:n]
-        return named or passages[:n]  # the user named the instrument: answer from it
-    picked = []
-    for docs in families.values():
-        picked += [p for p in passages if p.doc_id in docs][:per_family]
-    return picked + [p for p in passages if p not in picked][:others]
 
 
 def _check_question(question: str) -> str:

@@ -54,6 +54,20 @@ def cite(n: int, sent: Sentence, score: float) -> Citation:
     )
 
 
+def distinct(chosen: list[tuple[float, Sentence]]) -> list[tuple[float, Sentence]]:
+    """The chosen (P, quote) pairs less any whose text repeats, or is repeated by, an earlier one on the same page.
+
+    A runner-up joined with the neighbour that states the value can quote the best sentence again.
+    """
+    out: list[tuple[float, Sentence]] = []
+    for p, x in chosen:
+        if any(x.page == y.page and x.passage.doc_id == y.passage.doc_id and (x.text in y.text or y.text in x.text)
+               for _, y in out):
+            continue
+        out.append((p, x))
+    return out
+
+
 def _items(sent: Sentence, following: list[Sentence], room: int, words: int, max_words: int) -> list[Sentence]:
     """The list items among `following` that continue sent's list on its page and in its section."""
     items: list[Sentence] = []

@@ -103,3 +103,26 @@ def quota(passages: list[Passage], k: int, per_doc: int) -> list[Passage]:
         else:
             spill.append(p)
     return (out + spill)[:k]
+
+
+_FAMILY_NAMES = {"verra": "Verra (VCS)", "gold-standard": "Gold Standard", "cdm": "CDM", "icra": "ICRA",
+                 "ndc-synthesis": "NDC synthesis report", "economic-survey": "Economic Survey", "vanuatu": "Vanuatu"}
+
+
+def family_name(fam: str) -> str:
+    """How a user calls a document family."""
+    return _FAMILY_NAMES.get(fam, fam.replace("-", " ").title())
+
+
+def named_first(passages, families: dict[str, list[str]], n: int = 8, per_family: int = 3, others: int = 3):
+    """Passages worth reading for the answer: the named documents' best first, then the rest."""
+    if not families:
+        return passages[:n]
+    if len(families) == 1:
+        docs = next(iter(families.values()))
+        named = [p for p in passages if p.doc_id in docs][:n]
+        return named or passages[:n]  # the user named the instrument: answer from it
+    picked = []
+    for docs in families.values():
+        picked += [p for p in passages if p.doc_id in docs][:per_family]
+    return picked + [p for p in passages if p not in picked][:others]
