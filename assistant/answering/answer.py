@@ -232,7 +232,7 @@ class Assistant:
         if answerer == "llm" and confident:
             try:
                 evidence = evidence_passages(ev.scored, k=self.settings.llm_evidence_sentences)
-                result = self.llm(provider).answer(ev.standalone, evidence or ev.passages[:2], on_token=turn.on_token,
+                result = self.llm(provider).answer(ev.standalone, evidence or self.ranked(ev)[:2], on_token=turn.on_token,
                                                    compact=bool(evidence))
             except LLMUnavailable as exc:
                 if not self.settings.llm_fallback:
