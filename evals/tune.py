@@ -49,7 +49,8 @@ def rejudge_out_of_fold(turns: list, model, table_path=None) -> None:
         lg = oof[i:i + n]
         i += n or 1
         j = judgement(model, ev.candidates, ev.features, lg, ev.passages)
-        ev.scored, ev.support, ev.lacks_value, ev.sentence_p = j.scored, j.support, j.lacks_value, j.sentence_p
+        ev.scored, ev.support, ev.lacks_value = j.scored, j.support, j.lacks_value
+        ev.sentence_p, ev.passage_scores = j.sentence_p, j.passage_scores
     if i != len(table.y):
         raise CarbonQAError("the gathered turns do not match the feature table: rerun `carbonqa eval train`")
 

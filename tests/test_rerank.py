@@ -9,7 +9,8 @@ import pytest
 from assistant.answering.answerability import ARTIFACT, Model
 from assistant.answering.features import FEATURES, Candidate
 from assistant.answering.quotes import Sentence
-from assistant.answering.rerank import PASSAGE_FEATURES, rerank, restack, static_features, with_sentence_p
+from assistant.answering.rerank import (PASSAGE_FEATURES, passage_scores, rerank, restack, static_features,
+                                        with_sentence_p)
 from assistant.models import Passage
 from evals import rerank_train as R
 from evals import train as T
@@ -42,14 +43,14 @@ def test_a_passage_whose_sentence_states_the_answer_moves_up():
     cands = _cands(ps)
     X = np.zeros((3, len(FEATURES)))
     probs = np.array([0.1, 0.1, 0.9])
-    ranked = rerank(ps, cands, X, probs, _weights(log_p1=1.0))
+    ranked = rerank(ps, passage_scores(ps, cands, X, probs, _weights(log_p1=1.0)))
     assert [p.id for p in ranked] == ["c", "a", "b"]
 
 
 def test_no_reranker_keeps_retrieval_order():
     """A model without passage weights (an older artifact) leaves the order alone."""
     ps = [_passage("a"), _passage("b")]
-    assert rerank(ps, _cands(ps), np.zeros((2, len(FEATURES))), np.array([0.1, 0.9]), None) == ps
+    assert rerank(ps, None) == ps
 
 
 def test_features_of_a_passage_without_judged_sentences():
@@ -119,7 +120,8 @@ def test_restack_favours_the_sentence_of_the_best_passage():
     X[1, FEATURES.index("section")] = 1.0  # only passage b's heading matches the question
     w = _weights(max_section=1.0)
     w["stack"] = {"mean": [0.0, 0.0], "scale": [1.0, 1.0], "coef": [1.0, 1.0], "intercept": 0.0}
-    out = restack(ps, cands, X, np.array([0.5, 0.5]), w)
+    probs = np.array([0.5, 0.5])
+    z = passage_scores(ps, cands, X, probs, w)
+    out = restack(ps, cands, probs, z, w["stack"])
     assert out[1] == pytest.approx(0.5) and out[0] < 0.5
-    del w["stack"]
-    np.testing.assert_array_equal(restack(ps, cands, X, np.array([0.5, 0.5]), w), [0.5, 0.5])
+    np.testing.assert_array_equal(restack(ps, cands, probs, z, None), [0.5, 0.5])

@@ -58,6 +58,7 @@ class Evidence:
     lacks_value: bool = False  # a value is asked for and none of the best sentences states one
     unknown: list[str] = field(default_factory=list)  # names in the question that no indexed document contains
     sentence_p: np.ndarray | None = None  # the sentence model's P per candidate, before the passage stack
+    passage_scores: np.ndarray | None = None  # the reranker's score per passage (None: keep retrieval order)
 
 
 @dataclass
@@ -217,7 +218,8 @@ class Assistant:
         j = scorer.judge(model or self.model(), asked, candidates, missing, named, passages)
         return Evidence(standalone, passages, allowed, searched, fams, asked, candidates, j.features, j.scored,
                         round(j.support, 4), retrieval_ms, round(missing, 4), j.lacks_value,
-                        unknown_names(standalone, self.search.lexical.vocab.__contains__), j.sentence_p)
+                        unknown_names(standalone, self.search.lexical.vocab.__contains__), j.sentence_p,
+                        j.passage_scores)
 
     def respond(self, turn: Turn) -> Answer:
         """Chain steps 4-5: quote the sentences that state the answer (or let the LLM write it, grounded), or abstain."""
@@ -272,8 +274,7 @@ class Assistant:
 
     def ranked(self, ev: Evidence) -> list:
         """The passages likeliest to hold the answer first, by the reranker trained with the answer model."""
-        p = ev.sentence_p if ev.sentence_p is not None else np.zeros(len(ev.candidates))
-        return rerank(ev.passages, ev.candidates, ev.features, p, self.model().passage)
+        return rerank(ev.passages, ev.passage_scores)
 
     def run_on(self, p: Passage) -> Passage | None:
         """p with the next chunk of its document joined on, or None (see retrieval.neighbours)."""

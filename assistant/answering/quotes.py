@@ -68,9 +68,10 @@ def distinct(chosen: list[tuple[float, Sentence]]) -> list[tuple[float, Sentence
     return out
 
 
-def _items(sent: Sentence, following: list[Sentence], room: int, words: int, max_words: int) -> list[Sentence]:
+def _items(sent: Sentence, following: list[Sentence], room: int, max_words: int) -> list[Sentence]:
     """The list items among `following` that continue sent's list on its page and in its section."""
     items: list[Sentence] = []
+    words = 0
     for x in following[:room]:
         if x.page != sent.page or x.section != sent.section or not _ITEM.match(x.text):
             break
@@ -92,13 +93,13 @@ def extend_lead_in(sent: Sentence, max_items: int = 4, max_words: int = 120,
         return sent
     body = sent.passage
     following = [x for x in sentences(body) if x.offset > sent.offset]
-    items = _items(sent, following, max_items, 0, max_words)
+    items = _items(sent, following, max_items, max_words)
     if more and len(items) == len(following) < max_items:
         joined = more(body)  # the passage with the next chunk joined on, same offsets for its own text
         if joined is not None:
             body = joined
             following = [x for x in sentences(body) if x.offset > sent.offset]
-            items = _items(sent, following, max_items, 0, max_words)
+            items = _items(sent, following, max_items, max_words)
     if not items:
         return sent
     last = items[-1]

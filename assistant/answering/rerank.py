@@ -61,13 +61,11 @@ def passage_scores(passages: list, cands: list, X: np.ndarray, probs: np.ndarray
     return ((P - np.asarray(weights["mean"])) / np.asarray(weights["scale"])) @ np.asarray(weights["coef"])
 
 
-def rerank(passages: list, cands: list, X: np.ndarray, probs: np.ndarray, weights: dict | None) -> list:
-    """The passages, likeliest to hold the answer first (retrieval order when there is no reranker)."""
-    if not weights or len(passages) < 2:
+def rerank(passages: list, scores: np.ndarray | None) -> list:
+    """The passages, likeliest to hold the answer first (retrieval order when there are no scores)."""
+    if scores is None or len(passages) < 2:
         return list(passages)
-    z = passage_scores(passages, cands, X, probs, weights)
-    order = sorted(range(len(passages)), key=lambda k: (-z[k], k))
-    return [passages[k] for k in order]
+    return [passages[k] for k in sorted(range(len(passages)), key=lambda k: (-scores[k], k))]
 
 
 def stack_inputs(logits: np.ndarray, gaps: np.ndarray) -> np.ndarray:
@@ -75,18 +73,16 @@ def stack_inputs(logits: np.ndarray, gaps: np.ndarray) -> np.ndarray:
     return np.column_stack([np.clip(logits, -15.0, 15.0), gaps])
 
 
-def restack(passages: list, cands: list, X: np.ndarray, probs: np.ndarray, weights: dict | None) -> np.ndarray:
+def restack(passages: list, cands: list, probs: np.ndarray, scores: np.ndarray, stack: dict | None) -> np.ndarray:
     """P(sentence states the answer), re-weighed by how its passage ranks against the best passage.
 
     A sentence in the passage the reranker puts first is likelier to be the answer than an equally
     worded one elsewhere: the reranker has read the sentence's neighbours and heading. Without a
     stacked model (an older artifact) the sentence model's probabilities are returned unchanged.
     """
-    stack = (weights or {}).get("stack")
     if not stack or not len(cands):
         return probs
-    z = passage_scores(passages, cands, X, probs, weights)
-    gaps = z[passage_index(passages, cands)] - z.max()
+    gaps = scores[passage_index(passages, cands)] - scores.max()
     p = np.clip(probs, 1e-12, 1 - 1e-12)
     S = stack_inputs(np.log(p / (1 - p)), gaps)
     s = ((S - np.asarray(stack["mean"])) / np.asarray(stack["scale"])) @ np.asarray(stack["coef"]) + stack["intercept"]

@@ -14,7 +14,7 @@ import numpy as np
 from assistant.answering.answerability import Model, sigmoid
 from assistant.answering.features import Candidate, lacks_value, pair_features, question_features
 from assistant.answering.question import Asked, states_value
-from assistant.answering.rerank import restack
+from assistant.answering.rerank import passage_scores, restack
 from assistant.models import Citation, Passage
 from assistant.answering.quotes import Sentence, cite, sentences
 from assistant.retrieval.text import content_words, token_overlap, tokenize
@@ -73,6 +73,7 @@ class Judgement:
     features: np.ndarray
     lacks_value: bool  # a value is asked for and none of the best sentences states one
     sentence_p: np.ndarray | None = None  # the sentence model's P per candidate (in candidate order), before stacking
+    passage_scores: np.ndarray | None = None  # the reranker's score per passage (retrieval order), when it ran
 
 
 def judgement(model: Model, cands: list[Candidate], X: np.ndarray, logits: np.ndarray,
@@ -85,9 +86,10 @@ def judgement(model: Model, cands: list[Candidate], X: np.ndarray, logits: np.nd
     support = model.answerable(question_features(X, logits))
     no_value = lacks_value(X, logits, model.value_top_k)
     probs = sigmoid(logits)
-    final = restack(passages, cands, X, probs, model.passage) if passages is not None else probs
+    z = passage_scores(passages, cands, X, probs, model.passage) if passages and model.passage else None
+    final = restack(passages, cands, probs, z, model.passage.get("stack")) if z is not None else probs
     order = np.argsort(-final, kind="stable")
-    return Judgement([(float(final[i]), cands[int(i)].sentence) for i in order], support, X, no_value, probs)
+    return Judgement([(float(final[i]), cands[int(i)].sentence) for i in order], support, X, no_value, probs, z)
 
 
 class Scorer:
