@@ -285,3 +285,27 @@ def test_distinct_drops_a_quote_that_repeats_an_earlier_one():
     other_page = Sentence("The GoJ has partnerships with 31 countries.", 4, "", "2 Fees", p, 0)
     kept = distinct([(0.9, best), (0.5, joined), (0.4, other_page)])
     assert [x for _, x in kept] == [best, other_page]
+
+
+def test_side_by_side_quotes_each_instruments_close_runner_up_and_names_the_silent_one():
+    """Two sentences of one instrument when the second is close to its best; a family under the floor is silent."""
+    from assistant.answering.comparison import side_by_side
+
+    vcs = sentences(_passage("The crediting period shall be seven years, twice renewable. "
+                             "AFOLU projects have a period of 20 to 100 years. Fees are listed elsewhere.",
+                             doc="verra-vcs-standard"))
+    gs = sentences(_passage("The crediting period is five years renewable twice.", pid="p2",
+                            doc="gold-standard-principles"))
+    cdm = sentences(_passage("The Executive Board keeps a registry.", pid="p3", doc="cdm-glossary"))
+    scored = [(0.8, vcs[0]), (0.7, gs[0]), (0.6, vcs[1]), (0.2, vcs[2]), (0.01, cdm[0])]
+    raw = {id(x): p for p, x in scored}
+    fams = {"verra": ["verra-vcs-standard"], "gold-standard": ["gold-standard-principles"], "cdm": ["cdm-glossary"]}
+    text, cits = side_by_side(fams, scored, raw, analyse("Compare the crediting periods"), min_score=0.06)
+    assert [c.quote for c in cits] == [vcs[0].text, vcs[1].text, gs[0].text]
+    assert [c.n for c in cits] == [1, 2, 3]
+    assert text.startswith("Verra (VCS): The crediting period shall be seven years") and "[1]" in text and "[2]" in text
+    assert "CDM: the documents searched do not address this." in text
+    one, _ = side_by_side(fams, scored, raw, analyse("Compare the crediting periods"), min_score=0.06, per_family=1)
+    assert "AFOLU" not in one
+    far, _ = side_by_side(fams, scored, raw, analyse("Compare the crediting periods"), min_score=0.06, relative=0.9)
+    assert "AFOLU" not in far

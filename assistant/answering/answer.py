@@ -16,6 +16,7 @@ from assistant.answering.abstain import abstain_text
 from assistant.answering.answerability import Model
 from assistant.answering.compress import evidence_passages
 from assistant.answering.answerability import load as load_model
+from assistant.answering.comparison import side_by_side
 from assistant.answering.features import Candidate
 from assistant.answering.glossary import Glossary
 from assistant.answering.question import Asked, analyse, unknown_names
@@ -23,7 +24,7 @@ from assistant.answering.rerank import rerank
 from assistant.answering.scoring import (Scorer, glossary_first, idf_table, missing_share, nearest, select,
                                          with_value_neighbour)
 from assistant.retrieval.followup import rewrite_followup
-from assistant.retrieval.fusion import family_name, named_first
+from assistant.retrieval.fusion import named_first
 from assistant.retrieval.neighbours import run_on
 from assistant.llm.providers import LLMUnavailable
 from assistant.models import Answer, Passage
@@ -294,22 +295,10 @@ class Assistant:
                                for p, x in chosen])
             cits = [cite(i + 1, x, p) for i, (p, x) in enumerate(quotes)]
             return " ".join(f"{c.quote} [{c.n}]" for c in cits), cits
-        parts, cits = [], []
-        # Silence is judged on the sentence model's P: the passage stack ranks instruments against
-        # each other, which is what a comparison must not do.
         raw = ({id(c.sentence): float(q) for c, q in zip(ev.candidates, ev.sentence_p)}
                if ev.sentence_p is not None else {})
-        for fam, docs in ev.families.items():
-            hit = next(((p, x) for p, x in ev.scored if x.passage.doc_id in docs), None)
-            name = family_name(fam)
-            if hit is None or raw.get(id(hit[1]), hit[0]) < s.compare_min_score:
-                parts.append(f"{name}: the documents searched do not address this.")
-                continue
-            c = cite(len(cits) + 1, with_value_neighbour(extend_lead_in(hit[1], more=self.run_on), ev.asked),
-                     hit[0])
-            cits.append(c)
-            parts.append(f"{name}: {c.quote} [{c.n}]")
-        return " ".join(parts), cits
+        return side_by_side(ev.families, ev.scored, raw, ev.asked, s.compare_min_score, s.compare_sentences,
+                            s.compare_relative, more=self.run_on)
 
     def ask(self, question: str, history: list[str] | None = None, filters: Filters | None = None,
             answerer: str | None = None, provider: str | None = None,

@@ -1,0 +1,35 @@
+"""A question naming two or more instruments: each one's provisions side by side, or its silence said."""
+from __future__ import annotations
+
+from typing import Callable
+
+from assistant.answering.question import Asked
+from assistant.answering.quotes import Sentence, cite, distinct, extend_lead_in
+from assistant.answering.scoring import select, with_value_neighbour
+from assistant.models import Citation, Passage
+from assistant.retrieval.fusion import family_name
+
+
+def side_by_side(families: dict[str, list[str]], scored: list[tuple[float, Sentence]], raw: dict[int, float],
+                 asked: Asked, min_score: float, per_family: int = 2, relative: float = 0.6,
+                 more: Callable[[Passage], Passage | None] | None = None) -> tuple[str, list[Citation]]:
+    """'Name: quote [n] …' for each named family, or 'Name: the documents searched do not address this.'
+
+    A family is silent when its best sentence's own probability (`raw`, by id of the sentence; the
+    passage stack ranks families against each other, which silence must not depend on) is under
+    `min_score`. Up to `per_family` of its sentences are quoted, runners-up at `relative` of its best.
+    """
+    parts: list[str] = []
+    cits: list[Citation] = []
+    for fam, docs in families.items():
+        hits = [(p, x) for p, x in scored if x.passage.doc_id in docs]
+        name = family_name(fam)
+        if not hits or raw.get(id(hits[0][1]), hits[0][0]) < min_score:
+            parts.append(f"{name}: the documents searched do not address this.")
+            continue
+        chosen = select(hits, per_family, relative, floor=0.0, other_page=relative)
+        quotes = distinct([(p, with_value_neighbour(extend_lead_in(x, more=more), asked)) for p, x in chosen])
+        cell = [cite(len(cits) + i + 1, x, p) for i, (p, x) in enumerate(quotes)]
+        cits.extend(cell)
+        parts.append(f"{name}: " + " ".join(f"{c.quote} [{c.n}]" for c in cell))
+    return " ".join(parts), cits
