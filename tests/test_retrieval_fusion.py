@@ -67,8 +67,14 @@ def test_names_match_whole_words_per_family_and_respect_filters():
     assert fams == {"verra": ["verra-vcs-standard", "verra-program-guide"], "gold-standard": ["gs-principles"]}
     assert families_in("what is a vcss?", patterns, None) == {}
     assert families_in("vcs buffer", patterns, {"verra-program-guide"}) == {"verra": ["verra-program-guide"]}
-    assert families_in("what does the vcs program guide say?", patterns, None)["verra-program-guide"] == [
-        "verra-program-guide"]
+    # Naming one document also names its issuer's family: the narrower name alone is meant.
+    assert families_in("what does the vcs program guide say?", patterns, None) == {
+        "verra-program-guide": ["verra-program-guide"]}
+    assert families_in("does the vcs program guide differ from gold standard?", patterns, None) == {
+        "verra-program-guide": ["verra-program-guide"], "gold-standard": ["gs-principles"]}
+    # A filter that leaves one Verra document makes the family and the title the same set: kept once.
+    assert families_in("what does the vcs program guide say?", patterns, {"verra-program-guide"}) == {
+        "verra": ["verra-program-guide"]}
 
 
 def test_lexical_expand_is_expand_query_exactly():

@@ -48,7 +48,12 @@ def families_in(query: str, patterns, allowed: set[str] | None) -> dict[str, lis
         hit = [d for d in docs if allowed is None or d in allowed]
         if hit and pattern.search(query):
             fams.setdefault(fam, []).extend(hit)
-    return fams
+    # "under the VCS Standard" names both the Verra family and that one document: the narrower name
+    # is what the user means, not a comparison of Verra with its own standard.
+    sets = {f: set(d) for f, d in fams.items()}
+    wider = {f for f in fams for g in fams
+             if g != f and (sets[g] < sets[f] or (sets[g] == sets[f] and list(fams).index(g) < list(fams).index(f)))}
+    return {f: d for f, d in fams.items() if f not in wider}
 
 
 def rrf(dense: list[tuple[str, str, dict, float]], lexical: list[tuple[str, str, dict, float]],
