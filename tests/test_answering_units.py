@@ -309,3 +309,15 @@ def test_side_by_side_quotes_each_instruments_close_runner_up_and_names_the_sile
     assert "AFOLU" not in one
     far, _ = side_by_side(fams, scored, raw, analyse("Compare the crediting periods"), min_score=0.06, relative=0.9)
     assert "AFOLU" not in far
+
+
+def test_cited_first_puts_the_quoted_passages_first_in_citation_order():
+    """The source card of [1] comes first; uncited passages keep their ranked order after the cited ones."""
+    from assistant.answering.rerank import cited_first
+
+    ps = [_passage("a", pid=f"p{i}") for i in range(4)]
+    cits = [Citation(1, "doc-a", "Doc A", 3, "", "", "q", 0.9, passage_id="p2"),
+            Citation(2, "doc-a", "Doc A", 3, "", "", "q", 0.8, passage_id="def:x"),
+            Citation(3, "doc-a", "Doc A", 3, "", "", "q", 0.7, passage_id="p0")]
+    assert [p.id for p in cited_first(ps, cits)] == ["p2", "p0", "p1", "p3"]
+    assert [p.id for p in cited_first(ps, [])] == ["p0", "p1", "p2", "p3"]

@@ -20,7 +20,7 @@ from assistant.answering.comparison import side_by_side
 from assistant.answering.features import Candidate
 from assistant.answering.glossary import Glossary
 from assistant.answering.question import Asked, analyse, unknown_names
-from assistant.answering.rerank import rerank
+from assistant.answering.rerank import cited_first, rerank
 from assistant.answering.scoring import (Scorer, glossary_first, idf_table, missing_share, nearest, select,
                                          with_value_neighbour)
 from assistant.retrieval.followup import rewrite_followup
@@ -262,7 +262,8 @@ class Assistant:
         warnings += label_citations(cits, self.entries, turn.as_of)
         total = (time.perf_counter() - turn.t0) * 1000
         return Answer(
-            question=turn.question, answer=text, abstained=abstained, citations=cits, passages=self.ranked(ev),
+            question=turn.question, answer=text, abstained=abstained, citations=cits,
+            passages=self.ranked(ev) if abstained else cited_first(self.ranked(ev), cits),
             timings={"retrieval_ms": round(ev.retrieval_ms, 1), "generation_ms": round(total - ev.retrieval_ms, 1),
                      "total_ms": round(total, 1)},
             answerer=answerer if answerer == "extractive" else f"llm:{provider}",

@@ -68,6 +68,17 @@ def rerank(passages: list, scores: np.ndarray | None) -> list:
     return [passages[k] for k in sorted(range(len(passages)), key=lambda k: (-scores[k], k))]
 
 
+def cited_first(passages: list, cits: list) -> list:
+    """The passages an answer quotes first, in the order of its citations, then the rest as ranked.
+
+    The first source card a user opens should hold the sentence marked [1].
+    """
+    order = {}
+    for c in cits:
+        order.setdefault(c.passage_id, len(order))
+    return sorted(passages, key=lambda p: order.get(p.id, len(order)))
+
+
 def stack_inputs(logits: np.ndarray, gaps: np.ndarray) -> np.ndarray:
     """The stacked sentence model's inputs: the sentence logit and its passage's score gap to the best passage."""
     return np.column_stack([np.clip(logits, -15.0, 15.0), gaps])
