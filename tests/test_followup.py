@@ -14,6 +14,9 @@ FAMILIES = {"verra": ["verra", "vcs"], "gold-standard": ["gold standard"], "cdm"
     ("Is it renewable?", True),  # short
     ("How long does that period last under the rules?", True),  # pronoun in a short question
     ("What is the crediting period for renewable energy projects under the Verra VCS Standard?", False),
+    # a demonstrative points back even in a longer question; a long one without it stands alone
+    ("Which of those steps is optional, and what is assumed if it is skipped?", True),
+    ("Which step of the CDM additionality tool is optional, and what is assumed if it is skipped?", False),
 ])
 def test_looks_like_followup(question, expected):
     assert looks_like_followup(question) is expected

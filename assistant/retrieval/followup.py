@@ -7,13 +7,16 @@ from assistant.retrieval.text import STOP
 
 _FOLLOW = re.compile(r"^\s*(and|what about|how about|and what about|same for|what of|also|then|or)\b", re.I)
 _PRONOUN = re.compile(r"\b(it|its|they|them|their|this|that|these|those|there|such|the same|above)\b", re.I)
+# "Which of those steps is optional…" points back however long it is.
+_DEMONSTRATIVE = re.compile(r"\b(those|these|the same|such|above[- ]mentioned|the former|the latter)\b", re.I)
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-/’']*")
 
 
 def looks_like_followup(question: str) -> bool:
     """Short, elliptic or pronoun-led questions lean on the previous turn."""
     words = question.split()
-    return bool(_FOLLOW.search(question)) or len(words) <= 5 or (len(words) <= 10 and bool(_PRONOUN.search(question)))
+    return (bool(_FOLLOW.search(question)) or len(words) <= 5 or (len(words) <= 10 and bool(_PRONOUN.search(question)))
+            or (len(words) <= 16 and bool(_DEMONSTRATIVE.search(question))))
 
 
 def key_terms(question: str, drop: set[str]) -> list[str]:
