@@ -321,3 +321,43 @@ def test_cited_first_puts_the_quoted_passages_first_in_citation_order():
             Citation(3, "doc-a", "Doc A", 3, "", "", "q", 0.7, passage_id="p0")]
     assert [p.id for p in cited_first(ps, cits)] == ["p2", "p0", "p1", "p3"]
     assert [p.id for p in cited_first(ps, [])] == ["p0", "p1", "p2", "p3"]
+
+
+LUF_TABLE = """Definitions
+Project
+Region
+The project region is the spatial area where people and
+environment are influenced by the project activities.
+Smallholde
+r
+Smallholders are farmers that have more than 50% of farm work
+done by family members.
+Invasive
+Species
+An organism introduced by man into places out of its natural range.
+Tree
+(a) A tree is a perennial woody plant.
+(b) In any project, trees shall reach a minimum height of 2
+meters.
+1 Available at http://example.org/sourcebook.pdf
+Workers
+Workers are all persons that are employed by a written or verbal
+agreement."""
+
+
+def test_term_column_glossary_is_read_where_the_definition_restates_the_term():
+    """Terms set in a narrow column (even cut mid-word) are entries when the definition opens with them."""
+    from assistant.answering.term_extract import extract_definitions
+
+    meta = {"doc_id": "gs-luf", "title": "LUF Requirements", "version": "1", "page_start": 6, "page_end": 6,
+            "char_start": 0, "char_end": len(LUF_TABLE), "page_marks": "[[0, 6, \"\"]]", "section_marks": "[]"}
+    defs = {d.term: d for d in extract_definitions([LUF_TABLE], [meta]) if d.kind == "table"}
+    assert set(defs) == {"Project Region", "Smallholder", "Tree", "Workers"}
+    assert defs["Smallholder"].definition == ("Smallholders are farmers that have more than 50% of farm work "
+                                              "done by family members.")
+    # an entry that does not restate its term ends the one before; a footnote is not the definition
+    assert defs["Project Region"].definition.endswith("influenced by the project activities.")
+    assert defs["Tree"].definition.endswith("minimum height of 2 meters.") and defs["Tree"].page == 6
+    # one restated term in prose is not a glossary
+    lone = "Scope\nThe scope is the set of activities covered here."
+    assert not [d for d in extract_definitions([lone], [{**meta, "char_end": len(lone)}]) if d.kind == "table"]
