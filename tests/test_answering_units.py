@@ -361,3 +361,17 @@ def test_term_column_glossary_is_read_where_the_definition_restates_the_term():
     # one restated term in prose is not a glossary
     lone = "Scope\nThe scope is the set of activities covered here."
     assert not [d for d in extract_definitions([lone], [{**meta, "char_end": len(lone)}]) if d.kind == "table"]
+
+
+def test_words_of_the_documents_own_title_do_not_show_a_sentence_answers():
+    """In the JCM note every sentence is about the JCM: only the other subject words count off-title."""
+    jcm = Passage("j1", "jcm-note", "Joint Crediting Mechanism (JCM) note",
+                  "The JCM is a bilateral mechanism. The Joint Committee approves methodologies under the JCM.",
+                  1, 1, "", "", 1.0, page_marks=json.dumps([[0, 1, ""]]))
+    sents = sentences(jcm)
+    a = analyse("Who approves methodologies under the JCM?")
+    X = pair_features(a, [Candidate(s, 0) for s in sents], {"approves": 3.0, "methodologies": 3.0, "jcm": 2.0}, 0.0,
+                      set())
+    off, subj = FEATURES.index("subject_off_title"), FEATURES.index("subject")
+    assert X[0, off] == 0.0 and X[0, subj] > 0.0
+    assert X[1, off] == pytest.approx(1.0)

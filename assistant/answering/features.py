@@ -23,7 +23,7 @@ FEATURES = (
     "attr_value", "value_absent_q", "definition_q", "definitional", "glossary", "named_doc", "listing_q",
     "lead_in", "length", "heading_like", "cross_ref", "digits", "window", "window_value",
     "subject_value", "window_subject_value", "attr_subject", "dense_value",
-    "dense_context",
+    "dense_context", "subject_off_title",
 )
 # Question-level inputs of the answerability model, derived from the pair features of its candidates.
 # Few on purpose: with ~200 dev questions a longer list fitted noise (cross-validated AUC fell).
@@ -56,6 +56,16 @@ def _coverage(weights: dict[str, float], toks: set[str]) -> float:
     """IDF-weighted share of the weighted terms present in toks."""
     total = sum(weights.values())
     return sum(w for t, w in weights.items() if t in toks) / total if total else 0.0
+
+
+def _off_title(subject: dict[str, float], toks: set[str], title: str) -> float:
+    """Subject coverage without the words of the sentence's own document title.
+
+    Every sentence of the JCM note is "about the JCM": for "Who approves methodologies under the
+    JCM?" only "approves" and "methodologies" can show that a sentence answers.
+    """
+    off = {t: w for t, w in subject.items() if t not in set(tokenize(title))}
+    return _coverage(off, toks) if off else 0.0
 
 
 def _heading_like(text: str) -> float:
@@ -107,7 +117,7 @@ def pair_features(asked: Asked, cands: list[Candidate], idf: dict[str, float], m
             float(bool(_DIGIT.search(text))),
             window, window_value,
             subj * value_found, window * window_value, subj * attr_named, c.dense * value_found,
-            c.dense_context,
+            c.dense_context, _off_title(subject, toks, p.title),
         ])
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
 
