@@ -107,7 +107,10 @@ class Settings(BaseSettings):
     # at 0.0-0.05 and fell to 0.258 at 0.15: the retrained model's probabilities run lower. Retrained
     # again (2026-11-28) dev is flat from 0.0 to 0.06 (0.355) and falls from 0.08; 0.06 keeps the VCS
     # Program Guide silent on grid emission factors (its best sentence, on double counting, scores 0.055).
-    compare_min_score: float = Field(0.06, ge=0.0, le=1.0, description="Min P for a comparison cell.")
+    # Retrained again (2026-11-28 afternoon, subject_off_title) that sentence scores 0.065: 0.07 keeps the
+    # guide silent at the cost of one dev comparison question (key-fact recall 0.634 -> 0.631; flat 0.0-0.06,
+    # 0.07-0.08 equal, 0.1 0.628). Saying a document addresses a topic it does not is the worse error.
+    compare_min_score: float = Field(0.07, ge=0.0, le=1.0, description="Min P for a comparison cell.")
     # One sentence per instrument left out half of what a provision says (the VCS crediting period is
     # "seven years (twice renewable…) or ten years fixed" in one sentence, its AFOLU rule in the next).
     # On the 24 dev comparison questions (out of fold) a runner-up of the same instrument at >= 0.6 of its
