@@ -165,7 +165,8 @@ def _from_list(view: DocView, out: list[Definition]) -> None:
         _add(out, view, cur[0], " ".join(body), cur[1], "list")
 
 
-_COPULA = re.compile(r"^(?:\([a-z]\)\s*)?(?:(?:The|A|An|All)\s+)?(?P<head>.{2,60}?)\s+(?:is|are|means|refers to|includes)\s", re.I)
+_COPULA = re.compile(r"^(?:\([a-z]\)\s*)?(?:(?:The|A|An|All)\s+)?(?P<head>.{2,60}?)\s+"
+                     r"(?:is|are|means|refers to|includes)\s", re.I)
 
 
 def _echo_term(term_lines: list[str], line: str) -> str | None:
@@ -178,10 +179,11 @@ def _echo_term(term_lines: list[str], line: str) -> str | None:
     if not m or not term_lines:
         return None
     head = norm_term(m.group("head"))
-    for term in (" ".join(term_lines), "".join(term_lines)):
-        t = norm_term(re.sub(r"\(.*?\)", " ", term))
+    for joiner in (" ", ""):  # "Smallholde / r" is one word cut by the column
+        term = normalise_ws(re.sub(r"\(.*?\)", " ", joiner.join(term_lines)))  # "(A/R specific)" qualifies it
+        t = norm_term(term)
         if t and (head == t or head.rstrip("s") == t.rstrip("s") or head.startswith(t + " ")):
-            return normalise_ws(re.sub(r"\(.*?\)", " ", term)) if "".join(term_lines) != term else term
+            return term
     return None
 
 
@@ -209,10 +211,10 @@ def _from_echo(view: DocView, out: list[Definition]) -> None:
         end = found[k + 1][2] if k + 1 < len(found) else len(lines)
         body: list[str] = []
         for x, _ in lines[first:end]:
-            # a blank line, or a short capitalised line after a full stop: the next term's column
-            # (or a footnote: "1 Available at …")
-            if not x or (body and body[-1].endswith((".", ")")) and (
-                    (len(x) <= _TERM_COL and x[:1].isupper() and x[-1] not in ".;:,") or re.match(r"\d{1,2} [A-Z]", x))):
+            # a blank line, or after a full stop a short capitalised line (the next term's column)
+            # or a footnote ("1 Available at …")
+            next_term = len(x) <= _TERM_COL and x[:1].isupper() and x[-1] not in ".;:,"
+            if not x or (body and body[-1].endswith((".", ")")) and (next_term or re.match(r"\d{1,2} [A-Z]", x))):
                 break
             body.append(x)
         _add(out, view, term, " ".join(body), off, "table")

@@ -51,8 +51,10 @@ def families_in(query: str, patterns, allowed: set[str] | None) -> dict[str, lis
     # "under the VCS Standard" names both the Verra family and that one document: the narrower name
     # is what the user means, not a comparison of Verra with its own standard.
     sets = {f: set(d) for f, d in fams.items()}
+    order = {f: i for i, f in enumerate(fams)}
+    # a name is dropped for a narrower one, or for an earlier one with the same documents
     wider = {f for f in fams for g in fams
-             if g != f and (sets[g] < sets[f] or (sets[g] == sets[f] and list(fams).index(g) < list(fams).index(f)))}
+             if g != f and (sets[g] < sets[f] or (sets[g] == sets[f] and order[g] < order[f]))}
     return {f: d for f, d in fams.items() if f not in wider}
 
 
