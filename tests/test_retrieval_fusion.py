@@ -66,6 +66,9 @@ def test_names_match_whole_words_per_family_and_respect_filters():
     fams = families_in("how do vcs and gold standard treat leakage?", patterns, None)
     assert fams == {"verra": ["verra-vcs-standard", "verra-program-guide"], "gold-standard": ["gs-principles"]}
     assert families_in("what is a vcss?", patterns, None) == {}
+    # a plural of a name in words names it too
+    assert families_in("what do the vcs program guides say?", patterns, None) == {
+        "verra-program-guide": ["verra-program-guide"]}
     assert families_in("vcs buffer", patterns, {"verra-program-guide"}) == {"verra": ["verra-program-guide"]}
     # Naming one document also names its issuer's family: the narrower name alone is meant.
     assert families_in("what does the vcs program guide say?", patterns, None) == {

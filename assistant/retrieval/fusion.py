@@ -37,7 +37,9 @@ def name_patterns(names: dict[str, dict[str, list[str]]]) -> list[tuple[re.Patte
     for doc_id, fams in names.items():
         for fam, ns in fams.items():
             groups.setdefault((fam, tuple(ns)), []).append(doc_id)
-    return [(re.compile(r"\b(?:" + "|".join(re.escape(n) for n in ns) + r")\b"), fam, docs)
+    # "the 2022-23 and 2023-24 Economic Surveys": a plural of a name in words names it too ("vcss" stays unknown)
+    return [(re.compile(r"\b(?:" + "|".join(re.escape(n) + ("s?" if " " in n else "") for n in ns) + r")\b"),
+             fam, docs)
             for (fam, ns), docs in groups.items()]
 
 
