@@ -375,3 +375,11 @@ def test_words_of_the_documents_own_title_do_not_show_a_sentence_answers():
     off, subj = FEATURES.index("subject_off_title"), FEATURES.index("subject")
     assert X[0, off] == 0.0 and X[0, subj] > 0.0
     assert X[1, off] == pytest.approx(1.0)
+
+
+def test_low_confidence_note_only_under_the_bar():
+    """The warning names the probability and appears only below `low`."""
+    from assistant.answering.abstain import low_confidence_note
+
+    assert low_confidence_note(0.36, 0.5).startswith("low confidence (0.36)")
+    assert low_confidence_note(0.5, 0.5) is None

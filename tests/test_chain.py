@@ -85,3 +85,15 @@ def test_llm_refusal_yields_to_a_confident_answer_model(indexed_settings):
         assert any("quoted" in w for w in ans.warnings) is quoted
         if quoted:
             assert ans.citations and ans.answer == a.ask(question).answer
+
+
+def test_an_answer_below_low_confidence_carries_a_warning(indexed_settings):
+    """The same answer is flagged when its P(the corpus answers) is under `low_confidence`, and not above it."""
+    from assistant.answering.answer import Assistant
+
+    question = "What is a DOE in the CDM?"
+    quiet = Assistant(indexed_settings.model_copy(update={"low_confidence": 0.0})).ask(question)
+    loud = Assistant(indexed_settings.model_copy(update={"low_confidence": 1.0})).ask(question)
+    assert not quiet.abstained and not any(w.startswith("low confidence") for w in quiet.warnings)
+    assert loud.answer == quiet.answer
+    assert any(w.startswith(f"low confidence ({loud.confidence:.2f})") for w in loud.warnings)

@@ -44,3 +44,12 @@ def searched_text(searched: list[str], docs: dict[str, dict], most: int = 5) -> 
         counts[short] = counts.get(short, 0) + 1
     parts = ", ".join(f"{name} {n}" for name, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
     return f"Searched {len(searched)} documents ({parts})."
+
+
+def low_confidence_note(confidence: float, low: float) -> str | None:
+    """A warning for an answer given although P(the corpus answers) is under `low`, else None."""
+    if confidence >= low:
+        return None
+    return (f"low confidence ({confidence:.2f}): most answers this unsure on the dev questions were to questions "
+            "the documents do not answer; check that a quoted sentence states what you asked")
+

@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from assistant.answering.abstain import abstain_text
+from assistant.answering.abstain import abstain_text, low_confidence_note
 from assistant.answering.answerability import Model
 from assistant.answering.compress import evidence_passages
 from assistant.answering.answerability import load as load_model
@@ -259,6 +259,8 @@ class Assistant:
                 cits = nearest(ev.scored)
         if abstained:
             text = abstain_text(ev.asked, cits, ev.searched, self.search.documents(), ev.unknown)
+        elif note := low_confidence_note(ev.support, self.settings.low_confidence):
+            warnings.append(note)
         warnings += label_citations(cits, self.entries, turn.as_of)
         total = (time.perf_counter() - turn.t0) * 1000
         return Answer(
