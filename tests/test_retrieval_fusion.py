@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.retrieval.fusion import aliases, families_in, merge, name_patterns, quota, rrf
+from assistant.retrieval.fusion import aliases, families_in, merge, name_patterns, quota, rrf, short_names
 from assistant.models import Passage
 
 
@@ -117,3 +117,21 @@ def test_rrf_puts_cover_pages_and_contents_after_passages_with_content():
     dense = [("cover", cover, _meta("d1"), 0.9), ("toc", contents, _meta("d1"), 0.8), ("prose", prose, _meta("d1"), 0.5)]
     lexical = [("cover", cover, _meta("d1"), 9.0), ("toc", contents, _meta("d1"), 8.0), ("prose", prose, _meta("d1"), 1.0)]
     assert [p.id for p in rrf(dense, lexical, 60, 1.0, 1.0)] == ["prose", "cover", "toc"]
+
+
+def test_short_names_are_a_titles_codes_and_subtitle():
+    """'TOOL07' and 'Principles & Requirements' name their documents; a code inside a reference number does not."""
+    assert short_names("Methodological tool TOOL07: Tool to calculate the emission factor") == [
+        "tool07", "tool to calculate the emission factor"]
+    assert short_names("Gold Standard for the Global Goals: Principles & Requirements (core document 101)") == [
+        "principles & requirements"]
+    assert short_names("Glossary: CDM terms (CDM-EB07-A04-GLOS)") == ["cdm terms"]
+    assert short_names("VCS Standard") == []
+    registry = {"gs-pr": {"title": "Gold Standard for the Global Goals: Principles & Requirements",
+                          "issuer": "Gold Standard"},
+                "gs-luf": {"title": "Gold Standard for the Global Goals: Land Use & Forests Activity Requirements",
+                           "issuer": "Gold Standard"}}
+    patterns = name_patterns({d: aliases(d, r) for d, r in registry.items()})
+    assert families_in("what do gold standard's principles & requirements say on safeguards?", patterns, None) == {
+        "gs-pr": ["gs-pr"]}
+

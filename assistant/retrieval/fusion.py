@@ -23,8 +23,19 @@ def aliases(doc_id: str, record: dict) -> dict[str, list[str]]:
     out = {fam: names for fam, names in FAMILIES.items() if any(n in text for n in names + [fam.replace("-", " ")])}
     title = record.get("title", "").lower()
     if title:
-        out.setdefault(doc_id, [title])
+        out.setdefault(doc_id, [title, *short_names(record.get("title", ""))])
     return out
+
+
+def short_names(title: str) -> list[str]:
+    """What users call a document besides its full title: its codes ('TOOL07') and its subtitle.
+
+    "Gold Standard for the Global Goals: Principles & Requirements (core document 101)" is
+    "Principles & Requirements"; "Methodological tool TOOL07: Tool to calculate …" is "TOOL07".
+    """
+    codes = [c.lower() for c in re.findall(r"(?<![\w-])[A-Z]{2,}\d{2,}(?![\w-])", title)]  # not CDM-EB07-A04
+    sub = re.sub(r"\s*\([^)]*\)", "", title.rsplit(":", 1)[1]).strip().lower() if ":" in title else ""
+    return list(dict.fromkeys(codes + ([sub] if len(sub.split()) >= 2 else [])))
 
 
 def name_patterns(names: dict[str, dict[str, list[str]]]) -> list[tuple[re.Pattern, str, list[str]]]:
