@@ -82,13 +82,13 @@ class Settings(BaseSettings):
     # On 48 dev questions the LLM declined 4 answerable ones the calibrated model rated 0.65-0.97 and
     # no unanswerable one beyond those the gate already stops; overriding its refusal from 0.3 to 0.6
     # gave the same figures (false abstain 0.161 -> 0.032, key-fact recall 0.339 -> 0.403).
+    llm_override_support: float = Field(
+        0.5, ge=0.0, le=1.01,
+        description="When the LLM says the passages do not answer but P(the corpus answers) >= this, quote instead.")
     # Dev (290 questions, out of fold, 2026-11-28): of 37 answers given at P(answered) < 0.5, 23 were to
     # questions the documents do not answer; of 128 at >= 0.8, 8.
     low_confidence: float = Field(
         0.5, ge=0.0, le=1.0, description="An answer below this P(the corpus answers) carries a warning.")
-    llm_override_support: float = Field(
-        0.5, ge=0.0, le=1.01,
-        description="When the LLM says the passages do not answer but P(the corpus answers) >= this, quote instead.")
     # None = the operating point calibrated on the dev split and stored with the model (`carbonqa eval train`).
     abstain_threshold: float | None = Field(
         None, ge=0.0, le=1.0, description="Min P(the corpus answers) to answer; default: the model's dev-calibrated one.")
@@ -118,8 +118,8 @@ class Settings(BaseSettings):
     # One sentence per instrument left out half of what a provision says (the VCS crediting period is
     # "seven years (twice renewable…) or ten years fixed" in one sentence, its AFOLU rule in the next).
     # On the 24 dev comparison questions (out of fold) a runner-up of the same instrument at >= 0.6 of its
-    # best P raised key-fact recall 0.424 -> 0.514 and citation precision 0.514 -> 0.547 (all dev: 0.587 ->
-    # 0.610, 0.650 -> 0.658); 0.3-0.8 gave the same key-fact recall, a third sentence no more.
+    # best P raised key-fact recall 0.424 -> 0.514 and citation precision 0.514 -> 0.562 (all dev: 0.587 ->
+    # 0.610, 0.650 -> 0.660); 0.3-0.8 gave the same key-fact recall, a third sentence no more.
     compare_sentences: int = Field(2, ge=1, le=4, description="Most sentences quoted for one instrument of a comparison.")
     compare_relative: float = Field(
         0.6, ge=0.0, le=1.0, description="A comparison cell's runner-up is quoted when P >= this share of its best P.")

@@ -58,13 +58,13 @@ def _coverage(weights: dict[str, float], toks: set[str]) -> float:
     return sum(w for t, w in weights.items() if t in toks) / total if total else 0.0
 
 
-def _off_title(subject: dict[str, float], toks: set[str], title: str) -> float:
+def _off_title(subject: dict[str, float], toks: set[str], title_toks: set[str]) -> float:
     """Subject coverage without the words of the sentence's own document title.
 
     Every sentence of the JCM note is "about the JCM": for "Who approves methodologies under the
     JCM?" only "approves" and "methodologies" can show that a sentence answers.
     """
-    off = {t: w for t, w in subject.items() if t not in set(tokenize(title))}
+    off = {t: w for t, w in subject.items() if t not in title_toks}
     return _coverage(off, toks) if off else 0.0
 
 
@@ -87,6 +87,7 @@ def pair_features(asked: Asked, cands: list[Candidate], idf: dict[str, float], m
     best_dense = max((c.dense for c in cands), default=0.0)
     rows = []
     contexts: dict[str, set[str]] = {}  # several candidates share a passage: tokenise it once
+    titles: dict[str, set[str]] = {}
     value_anywhere = any(states_value(c.sentence.text, asked) for c in cands) if asked.value else True
     for c, toks, lex in zip(cands, sent_toks, lexical):
         s, p = c.sentence, c.sentence.passage
@@ -117,7 +118,7 @@ def pair_features(asked: Asked, cands: list[Candidate], idf: dict[str, float], m
             float(bool(_DIGIT.search(text))),
             window, window_value,
             subj * value_found, window * window_value, subj * attr_named, c.dense * value_found,
-            c.dense_context, _off_title(subject, toks, p.title),
+            c.dense_context, _off_title(subject, toks, titles.setdefault(p.title, set(tokenize(p.title)))),
         ])
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
 

@@ -94,13 +94,17 @@ def _split_inline(line: str) -> int | None:
     return starter[0] if starter else (cands[0][0] if cands and cands[0][1] != "A" else None)
 
 
+def _lines(view: DocView) -> list[tuple[str, int]]:
+    """Each line of the document, stripped, with the offset where it starts."""
+    out, pos = [], 0
+    for ln in view.text.split("\n"):
+        out.append((ln.strip(), pos))
+        pos += len(ln) + 1
+    return out
+
+
 def _from_table(view: DocView, header: int, out: list[Definition]) -> None:
     """Two-column 'Term  Definition' tables, where pypdf puts term and definition on one line."""
-    lines, offs, pos = [], [], 0
-    for ln in view.text.split("\n"):
-        lines.append(ln.strip())
-        offs.append(pos)
-        pos += len(ln) + 1
     term, defn, start, prev_end = [], [], 0, True
     pending = False
 
@@ -110,7 +114,7 @@ def _from_table(view: DocView, header: int, out: list[Definition]) -> None:
             t = normalise_ws(" ".join(term))
             _add(out, view, t, " ".join(defn), start, "table")
 
-    for ln, off in zip(lines, offs):
+    for ln, off in _lines(view):
         if off < header or not ln or re.fullmatch(r"(Term\s+Definition|\d+ of \d+)", ln):
             continue
         if pending:
@@ -145,10 +149,7 @@ def _from_table(view: DocView, header: int, out: list[Definition]) -> None:
 
 def _from_list(view: DocView, out: list[Definition]) -> None:
     """Glossaries with the term on its own line, the definition on the following lines."""
-    lines, pos = [], 0
-    for ln in view.text.split("\n"):
-        lines.append((ln.strip(), pos))
-        pos += len(ln) + 1
+    lines = _lines(view)
     cur: tuple[str, int] | None = None
     body: list[str] = []
     for i, (ln, off) in enumerate(lines):
@@ -189,10 +190,7 @@ def _echo_term(term_lines: list[str], line: str) -> str | None:
 
 def _from_echo(view: DocView, out: list[Definition]) -> None:
     """Term-column glossaries in rulebooks: short term lines, then a definition that restates the term."""
-    lines, pos = [], 0
-    for ln in view.text.split("\n"):
-        lines.append((ln.strip(), pos))
-        pos += len(ln) + 1
+    lines = _lines(view)
     found: list[tuple[str, int, int, int]] = []  # (term, offset, index of its first term line, of its definition)
     for i, (ln, _off) in enumerate(lines):
         for n in (1, 2, 3, 4):

@@ -21,9 +21,9 @@ def aliases(doc_id: str, record: dict) -> dict[str, list[str]]:
     """Family -> names a user may call this document by (issuer family, then the exact title)."""
     text = " ".join([doc_id, record.get("title", ""), record.get("issuer", "")]).lower().replace("-", " ")
     out = {fam: names for fam, names in FAMILIES.items() if any(n in text for n in names + [fam.replace("-", " ")])}
-    title = record.get("title", "").lower()
+    title = record.get("title", "")
     if title:
-        out.setdefault(doc_id, [title, *short_names(record.get("title", ""))])
+        out.setdefault(doc_id, [title.lower(), *short_names(title)])
     return out
 
 
