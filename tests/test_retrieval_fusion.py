@@ -135,3 +135,28 @@ def test_short_names_are_a_titles_codes_and_subtitle():
     assert families_in("what do gold standard's principles & requirements say on safeguards?", patterns, None) == {
         "gs-pr": ["gs-pr"]}
 
+
+
+@pytest.mark.parametrize("question, side_by_side", [
+    ("how do vcs and gold standard treat leakage?", True),
+    ("what crediting period applies under the vcs standard, and under gold standard?", True),
+    ("does gold standard define leakage the way verra does?", True),
+    ("how does gold standard's buffer differ from verra's?", True),
+    # one name only says which project: not a comparison
+    ("how do we turn credits of our gold standard-labelled cdm project into gsvers?", False),
+    ("can a gold standard project use the positive list instead of the cdm tools, and what applies?", False),
+    ("how long must a verra-registered project wait before it is submitted to gold standard?", False),
+    ("what does the cdm glossary say about leakage?", False),
+])
+def test_a_question_compares_named_families_only_when_it_asks_to(question, side_by_side):
+    """A comparison word, or two names joined by and/or/comma, asks for instruments side by side."""
+    from assistant.retrieval.fusion import compares
+
+    registry = {
+        "verra-vcs-standard": {"title": "VCS Standard", "issuer": "Verra"},
+        "gs-principles": {"title": "Principles & Requirements", "issuer": "Gold Standard"},
+        "cdm-glossary": {"title": "CDM Glossary", "issuer": "UNFCCC"},
+    }
+    patterns = name_patterns({d: aliases(d, r) for d, r in registry.items()})
+    fams = families_in(question, patterns, None)
+    assert compares(question, patterns, fams) is side_by_side

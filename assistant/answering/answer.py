@@ -24,7 +24,7 @@ from assistant.answering.rerank import cited_first, rerank
 from assistant.answering.scoring import (Scorer, glossary_first, idf_table, missing_share, nearest, select,
                                          with_value_neighbour)
 from assistant.retrieval.followup import rewrite_followup
-from assistant.retrieval.fusion import named_first
+from assistant.retrieval.fusion import compares, named_first
 from assistant.retrieval.neighbours import run_on
 from assistant.llm.providers import LLMUnavailable
 from assistant.models import Answer, Passage
@@ -60,6 +60,7 @@ class Evidence:
     unknown: list[str] = field(default_factory=list)  # names in the question that no indexed document contains
     sentence_p: np.ndarray | None = None  # the sentence model's P per candidate, before the passage stack
     passage_scores: np.ndarray | None = None  # the reranker's score per passage (None: keep retrieval order)
+    compared: bool = False  # the question sets the named families side by side (fusion.compares)
 
 
 @dataclass
@@ -220,7 +221,7 @@ class Assistant:
         return Evidence(standalone, passages, allowed, searched, fams, asked, candidates, j.features, j.scored,
                         round(j.support, 4), retrieval_ms, round(missing, 4), j.lacks_value,
                         unknown_names(standalone, self.search.lexical.vocab.__contains__), j.sentence_p,
-                        j.passage_scores)
+                        j.passage_scores, compares(standalone.lower(), self.search.current().patterns, fams))
 
     def respond(self, turn: Turn) -> Answer:
         """Chain steps 4-5: quote the sentences that state the answer (or let the LLM write it, grounded), or abstain."""
@@ -287,11 +288,11 @@ class Assistant:
     def _quote(self, ev: Evidence) -> tuple[str, list]:
         """The extractive answer: the selected sentences, verbatim, each with its [n].
 
-        A question naming two or more instruments gets each one's best provision side by side,
+        A question comparing two or more instruments gets each one's best provision side by side,
         and an instrument with no sentence above `compare_min_score` is said to be silent.
         """
         s = self.settings
-        if len(ev.families) < 2:
+        if not ev.compared:
             chosen = select(glossary_first(ev.scored, self.model().min_sentence_p), s.max_answer_sentences,
                             s.select_relative, s.select_floor, other_page=s.select_other_page)
             quotes = distinct([(p, with_value_neighbour(extend_lead_in(x, more=self.run_on), ev.asked))

@@ -71,6 +71,33 @@ def families_in(query: str, patterns, allowed: set[str] | None) -> dict[str, lis
     return {f: d for f, d in fams.items() if f not in wider}
 
 
+# Words that ask for instruments side by side; "the way X does" too.
+_COMPARE_CUE = re.compile(r"\b(compar\w*|differ\w*|versus|vs|both|same|each|agree\w*|alike|similar\w*|whereas|"
+                          r"contrast\w*|distinguish\w*|the way)\b")
+_JOIN = re.compile(r"(,|\band\b|\bor\b|\bnor\b)")
+
+
+def compares(query: str, patterns, families: dict[str, list[str]]) -> bool:
+    """True when a (lower-cased) query naming two or more families asks for them side by side.
+
+    "How do Verra and Gold Standard define double claiming?" does; "How do we turn CERs issued to
+    our Gold Standard-labelled CDM project into GSVERs?" names the CDM only to say which project, and
+    a side-by-side answer ("CDM: Acronyms and abbreviations…") answers nothing. A comparison word,
+    or two names joined by "and", "or" or a comma within a few words, marks the comparison.
+    """
+    if len(families) < 2:
+        return False
+    if _COMPARE_CUE.search(query):
+        return True
+    spans = sorted((m.start(), m.end(), fam) for pattern, fam, _docs in patterns if fam in families
+                   for m in pattern.finditer(query))
+    for (_s1, e1, f1), (s2, _e2, f2) in zip(spans, spans[1:]):
+        between = query[e1:s2]
+        if f1 != f2 and s2 >= e1 and len(between.split()) <= 6 and _JOIN.search(between):
+            return True
+    return False
+
+
 def rrf(dense: list[tuple[str, str, dict, float]], lexical: list[tuple[str, str, dict, float]],
         rrf_k: int, dense_weight: float, bm25_weight: float) -> list[Passage]:
     """Reciprocal-rank fusion of two rankings of (id, text, metadata, score), best first."""
