@@ -16,8 +16,10 @@ from assistant.retrieval.text import content_words, tokenize
 # attribute -> (question cue, words that name the attribute in a sentence, value the answer needs)
 # Values: amount (a number with a unit or currency), number, percent, date, duration, actor.
 _ATTRIBUTES: list[tuple[str, str, tuple[str, ...], str]] = [
-    ("fee", r"\b(fees?|charges?|costs?(?! analysis| comparison| benefit| effective)|price[sd]?|levy|levies|pay|paid|"
-            r"payable|payment)\b",
+    # "cost" asks for a sum in "what does it cost", "the cost of"; "the simple cost, investment comparison
+    # and benchmark approaches" names methods.
+    ("fee", r"\b(fees?|charges?|(how much|what)\b[^?]{0,40}\bcosts?(?! analysis| comparison| benefit| effective)|"
+            r"costs? (of|to|for|per)|price[sd]?|levy|levies|pay|paid|payable|payment)\b",
      ("fee", "charge", "cost", "price", "levy", "pay", "paid", "payable", "payment", "usd", "us$", "$", "inr", "eur"),
      "amount"),
     ("penalty", r"\b(penalt(y|ies)|fines?|sanctions?|punish\w*)\b",
