@@ -40,6 +40,9 @@ def _passage(text: str, pid: str = "p1", doc: str = "doc-a", page: int = 3) -> P
     ("What sanctions can Verra apply to a VVB?", "penalty", ""),
     ("What monetary penalty applies to double use?", "penalty", "amount"),
     ("Which applies: simple cost analysis or benchmark analysis?", "", ""),
+    ("How does a developer choose between the simple cost, investment comparison and benchmark approaches?", "", ""),
+    ("What does registration cost under the VCS?", "fee", "amount"),
+    ("What is the cost of issuance per VCU?", "fee", "amount"),
     # Late nouns and distances still ask for a value; a defined date term does not.
     ("What total global GHG emission level in 2035 would the NDCs imply?", "amount", "number"),
     ("What is the cut-off date for NDCs in the next synthesis report?", "date", "date"),
