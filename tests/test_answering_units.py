@@ -43,6 +43,10 @@ def _passage(text: str, pid: str = "p1", doc: str = "doc-a", page: int = 3) -> P
     ("How does a developer choose between the simple cost, investment comparison and benchmark approaches?", "", ""),
     ("What does registration cost under the VCS?", "fee", "amount"),
     ("What is the cost of issuance per VCU?", "fee", "amount"),
+    # a quantity per unit, or a measured noun after "what is the", asks for a number; defined terms do not
+    ("What is the per-hectare forest carbon stock of Assam?", "amount", "number"),
+    ("What is the installed capacity of the project?", "amount", "number"),
+    ("What is the project area?", "", ""),
     # Late nouns and distances still ask for a value; a defined date term does not.
     ("What total global GHG emission level in 2035 would the NDCs imply?", "amount", "number"),
     ("What is the cut-off date for NDCs in the next synthesis report?", "date", "date"),

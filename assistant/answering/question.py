@@ -53,7 +53,11 @@ _ATTRIBUTES: list[tuple[str, str, tuple[str, ...], str]] = [
                r"(value|target|factor|threshold|limit|rate|benchmark|cap|level)s?\b"
                # "What is the official combined margin grid emission factor…": the noun comes late.
                r"|what (is|are|was|were) (the|its|their|[\w-]+'s) ([\w-]+ ){0,5}"
-               r"(value|factor|threshold|limit|rate|benchmark|cap|ceiling|amount|quantity|volume|size)s?\b)"
+               r"(value|factor|threshold|limit|rate|benchmark|cap|ceiling|amount|quantity|volume|size|capacity|"
+               # not "area" or "stock": "the project area" and "carbon stock" are defined terms
+               r"population)s?\b)"
+               # "the per-hectare carbon stock", "emissions per capita": a quantity per unit
+               r"|\bper[- ](hectare|ha|capita|head|tonne|unit|mwh|kwh|annum)\b"
                r"|\b(minimum|maximum|threshold|at least|at most)\b", (), "number"),
 ]
 _DEFINE = re.compile(r"^\s*(what (is|are|does)|define|definition|meaning|what do .* mean)\b|\bmean(s|ing)?\b.*\?$", re.I)
