@@ -30,6 +30,10 @@ def _passage(text: str, pid: str = "p1", doc: str = "doc-a", page: int = 3) -> P
     ("What share of India's emissions comes from power?", "percent", "percent"),
     ("Within how many days must the VVB respond?", "deadline", "duration"),
     ("When was the MoC signed?", "date", "date"),
+    ("When and by which ministry were the CCTS regulations notified?", "date", "date"),
+    # "when" opening a clause is a condition, not the question word
+    ("When we list the alternatives, which scenarios must the list include?", "", ""),
+    ("Does the auditor always have to visit the site when validating a project?", "", ""),
     ("How many countries have signed JCM partnerships?", "count", "number"),
     ("What is a VVB?", "", ""),
     ("How often must a VVB visit the project site?", "frequency", "duration"),

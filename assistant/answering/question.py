@@ -36,7 +36,10 @@ _ATTRIBUTES: list[tuple[str, str, tuple[str, ...], str]] = [
     ("duration", r"\b(how long|how far back|what ([\w-]+ ){0,2}(period|duration|length)|for how many years|"
                  r"lifetime|valid for|what is the (\w+ ){0,2}(period|duration|term|lifetime|validity))\b",
      ("year", "month", "day", "period", "duration", "length"), "duration"),
-    ("date", r"\b(when|(what|which) ([\w-]+ ){0,2}(date|year)|on what date|since when|"
+    # "when" asks for a date as the question word ("When did…", "and when was…"), not as a clause
+    # ("When we list the alternatives, which scenarios…", "What must a project do when its…").
+    ("date", r"\b(when (?=(and|did|does|do|is|was|were|will|can|could|must|should|would|has|have|had|are|may|shall)\b)|"
+             r"(what|which) ([\w-]+ ){0,2}(date|year)|on what date|since when|"
              # "the project start date" is a defined term whose definition holds no date.
              r"what (is|was|are|were) (the|its|their|[\w-]+'s) ([\w-]+ ){0,3}(?<!start )(date|day)s?)\b",
      ("date", "year", "signed", "adopted", "entered", "launched", "published"), "date"),
