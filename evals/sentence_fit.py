@@ -1,16 +1,16 @@
 """The sentence model's fit: logistic loss on every pair plus a listwise term per question.
 
-Pointwise logistic regression treats the 3,000 pairs as independent. But a question is answered by
-its *best* sentence, so what matters is that a sentence stating the answer outranks its own
-question's near misses. The listwise term (softmax over one question's candidates, as in a
+Pointwise logistic regression treats the (question, sentence) pairs as independent. But a question
+is answered by its *best* sentence, so what matters is that a sentence stating the answer outranks
+its own question's near misses. The listwise term (softmax over one question's candidates, as in a
 conditional logit) pushes exactly that. The pointwise term keeps the scores on one scale across
 questions, which the question model and the best-sentence floor need.
 
-On dev with out-of-fold logits (4 shuffles of the question folds), weight 1 lifted the share of
-answerable questions whose top sentence states the answer from 0.566 to 0.590 on average; replayed
-through the answer step, key-fact recall 0.639 -> 0.644, abstain recall 0.529 -> 0.559 at the same
-false abstain (0.037). Weight 3 ranked a little better still but cost comparisons (kf 0.556 -> 0.493)
-and one false abstention.
+On dev (its 290 questions of the time), out of fold over 4 shuffles of the folds, weight 1 lifted
+the share of answerable questions whose top sentence states the answer from 0.566 to 0.590;
+replayed through the answer step, key-fact recall 0.639 -> 0.644, abstain recall 0.529 -> 0.559 at
+the same false abstain (0.037). Weight 3 ranked a little better still but cost comparisons (kf
+0.556 -> 0.493) and one false abstention.
 """
 from __future__ import annotations
 
