@@ -109,6 +109,25 @@ def test_a_question_naming_two_documents_is_embedded_once_and_sees_both(tmp_sett
     assert {"doc-a", "doc-b"} <= {p.doc_id for p in hits}
 
 
+def test_naming_more_documents_than_a_comparison_holds_runs_no_search_per_document(tmp_settings, monkeypatch):
+    """Past MAX_COMPARED named families (one name shared by many copies) the per-document searches are skipped."""
+    from assistant.retrieval import hybrid
+    from ingest.pipeline import ingest
+
+    ingest(tmp_settings)
+    search = hybrid.HybridSearch(tmp_settings)
+    calls = []
+    real = search.topic  # called only to run the per-document searches
+    monkeypatch.setattr(search, "topic", lambda *a, **k: calls.append(a) or real(*a, **k))
+    question = "Compare test document doc-a and test document doc-b on monitoring"
+    search.search(question)
+    assert calls, "two named documents: each is searched on its own"
+    calls.clear()
+    monkeypatch.setattr(hybrid, "MAX_COMPARED", 1)
+    assert search.search(question)
+    assert not calls
+
+
 def test_rrf_puts_cover_pages_and_contents_after_passages_with_content():
     """A cover or a contents listing ranked first by both sides still comes after a passage that states something."""
     cover = "CLEAN DEVELOPMENT MECHANISM\nGlossary\nCDM terms\nVersion 11.0"
