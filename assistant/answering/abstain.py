@@ -52,4 +52,3 @@ def low_confidence_note(confidence: float, low: float) -> str | None:
         return None
     return (f"low confidence ({confidence:.2f}): most answers this unsure on the dev questions were to questions "
             "the documents do not answer; check that a quoted sentence states what you asked")
-

@@ -210,7 +210,8 @@ class Assistant:
         scorer = self.scorer()
         focus = self.search.lexical.expand(self.search.topic(standalone, allowed))
         asked = analyse(focus)
-        fams = self.search.named_families(standalone, allowed)
+        view = self.search.current()  # one view for the names and the comparison test (one stat)
+        fams = self.search.named_families(standalone, allowed, view)
         named = {d for docs in fams.values() for d in docs}
         defs = self.glossary.passages(standalone, sorted(named) or allowed)
         passages = defs + [p for p in passages if p.id not in {d.id for d in defs}]
@@ -221,7 +222,7 @@ class Assistant:
         return Evidence(standalone, passages, allowed, searched, fams, asked, candidates, j.features, j.scored,
                         round(j.support, 4), retrieval_ms, round(missing, 4), j.lacks_value,
                         unknown_names(standalone, self.search.lexical.vocab.__contains__), j.sentence_p,
-                        j.passage_scores, compares(standalone.lower(), self.search.current().patterns, fams))
+                        j.passage_scores, compares(standalone.lower(), view.patterns, fams))
 
     def respond(self, turn: Turn) -> Answer:
         """Chain steps 4-5: quote the sentences that state the answer (or let the LLM write it, grounded), or abstain."""
