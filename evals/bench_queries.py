@@ -123,9 +123,9 @@ def measure_llm_prompts(assistant, questions: list[str]) -> dict:
     - before: 5 whole chunks under the full rules and example, the prefix read every time (the
       prompt the issue measured; alternating prompts leave llama.cpp nothing to reuse);
     - chunks, prefix kept: the same prompt with its fixed rules restored from a kept state;
-    - now: the answer path, compressed evidence under the short rules, prefix kept.
+    - now: the answer path: windows around the sentences the extractive answer quotes
+      (`Assistant.llm_evidence`), under the short rules, prefix kept.
     """
-    from assistant.answering.compress import evidence_passages
     from assistant.llm.providers import LlamaCppChat
 
     llm = assistant.llm("llamacpp")
@@ -136,7 +136,7 @@ def measure_llm_prompts(assistant, questions: list[str]) -> dict:
     try:
         for q in questions:
             ev = assistant.gather(q)
-            evidence = evidence_passages(ev.scored, k=assistant.settings.llm_evidence_sentences)
+            evidence = assistant.llm_evidence(ev)[0]
             for name, passages, compact, keep in (("before", ev.passages[:5], False, False),
                                                   ("chunks_kept", ev.passages[:5], False, True),
                                                   ("now", evidence, True, True)):

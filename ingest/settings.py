@@ -75,9 +75,9 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr = Field(SecretStr("not-needed"), description="Sent to the OpenAI-compatible server; never printed.")
     ollama_url: str = "http://127.0.0.1:11434"
     ollama_model: str = "qwen2.5:1.5b"
-    # Prompt reading dominates time to first token on CPU: the model gets the best sentences with
-    # their neighbours (~300 tokens), not whole chunks.
-    llm_evidence_sentences: int = Field(6, ge=1, le=20, description="Evidence windows given to the LLM.")
+    # Prompt reading dominates time to first token on CPU: the model gets the sentences the extractive
+    # answer quotes, each with its neighbours (`Assistant.llm_evidence`), not whole chunks.
+    llm_evidence_sentences: int = Field(6, ge=1, le=20, description="Most evidence windows given to the LLM.")
     llm_fallback: bool = Field(False, description="Fall back to extractive when the LLM fails.")
     # On 48 dev questions the LLM declined 4 answerable ones the calibrated model rated 0.65-0.97 and
     # no unanswerable one beyond those the gate already stops; overriding its refusal from 0.3 to 0.6

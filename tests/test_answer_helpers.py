@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from assistant.answering.answer import Assistant
 from assistant.answering.glossary import definition_term
@@ -64,3 +65,38 @@ def test_definition_term_extraction():
     assert definition_term("Who counts as a smallholder under Gold Standard's land-use rules?") == "smallholder"
     assert definition_term("Do Verra and the CDM define leakage the same way?") == "leakage"
     assert definition_term("What is meant by additionality in the CDM?") == "additionality"
+
+
+
+def test_lead_and_quotes_merges_numbering_and_keeps_only_sentences_on_quoted_pages():
+    """Quotes follow the LLM text: a source it cites keeps its number, a copied quote is not repeated,
+    and an LLM sentence citing a page no quote is on is dropped."""
+    from assistant.answering.compose import lead_and_quotes
+    from assistant.models import Citation
+
+    def c(n, page, quote):
+        return Citation(n, "doc", "Doc", page, str(page), "1", quote, 0.9)
+
+    fee, due, other = (c(1, 3, "The fee is USD 500 per request."), c(2, 4, "Payment is due within 30 days of the invoice."),
+                       c(2, 9, "Fees are reviewed every year."))
+    text, cits, off = lead_and_quotes("The fee is USD 500. [1] It is reviewed yearly. [2]", [fee, other], [fee, due])
+    assert text == ("The fee is USD 500. [1]\n\nThe documents say: The fee is USD 500 per request. [1] "
+                    "Payment is due within 30 days of the invoice. [2]")
+    assert [(x.n, x.page) for x in cits] == [(1, 3), (2, 4)] and off == ["It is reviewed yearly. [2]"]
+    copied, same, _ = lead_and_quotes("Payment is due within 30 days of the invoice. [1]", [replace(due, n=1)], [due])
+    assert copied == "Payment is due within 30 days of the invoice. [1]" and [x.n for x in same] == [1]
+    alone, _, off = lead_and_quotes("Fees are reviewed. [1]", [replace(other, n=1)], [fee])
+    assert alone == "The fee is USD 500 per request. [1]" and off == ["Fees are reviewed. [1]"]
+
+
+def test_a_sentence_that_restates_the_question_is_not_an_answer():
+    """'Yes, X can do Y' over a quote is the model's guess; a sentence with the asked value is kept."""
+    from assistant.answering.compose import lead_and_quotes, restates
+    from assistant.models import Citation
+
+    q = "Can Gold Standard certify only part of the reductions in a monitoring report?"
+    assert restates("Yes, Gold Standard can certify only part of the reductions in a monitoring report. [1]", q)
+    assert not restates("Certifying only part of the reductions is not allowed. [1]", q)
+    rule = Citation(1, "gs", "GS", 7, "7", "1", "Certification of only part of the volume is not allowed.", 0.9)
+    text, _, off = lead_and_quotes("Yes, Gold Standard can certify only part of the reductions. [1]", [rule], [rule], q)
+    assert text == "Certification of only part of the volume is not allowed. [1]" and len(off) == 1

@@ -87,6 +87,29 @@ def test_llm_refusal_yields_to_a_confident_answer_model(indexed_settings):
             assert ans.citations and ans.answer == a.ask(question).answer
 
 
+def test_llm_answer_leads_the_quotes_the_answer_model_selected(indexed_settings):
+    """An LLM answer is its grounded sentence first, then the extractive quotes verbatim, one numbering."""
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    from assistant.answering.answer import Assistant
+    from assistant.answering.llm_answer import LLMAnswerer
+
+    question = "What is a DOE in the CDM?"
+    a = Assistant(indexed_settings)
+    quoted = a.ask(question)
+    reply = GenericFakeChatModel(messages=iter([AIMessage(content="A DOE is an accredited auditor. [1]")]))
+    a._llm["fake"] = LLMAnswerer(a.settings, "fake", model=reply)
+    ans = a.ask(question, answerer="llm", provider="fake")
+    assert not ans.abstained and ans.answer.startswith("A DOE is an accredited auditor. [1]")
+    lead, _, rest = ans.answer.partition("\n\nThe documents say: ")
+    assert rest and all(c.quote in rest for c in quoted.citations)
+    assert [c.n for c in ans.citations] == list(range(1, len(ans.citations) + 1))
+    for c in quoted.citations:  # each quote is cited under its own (merged) number
+        same = [x for x in ans.citations if (x.doc_id, x.page, x.quote) == (c.doc_id, c.page, c.quote)]
+        assert len(same) == 1 and f"{c.quote} [{same[0].n}]" in rest
+
+
 def test_an_answer_below_low_confidence_carries_a_warning(indexed_settings):
     """The same answer is flagged when its P(the corpus answers) is under `low_confidence`, and not above it."""
     from assistant.answering.answer import Assistant
