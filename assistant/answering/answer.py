@@ -214,7 +214,8 @@ class Assistant:
             text, cits, abstained = result.text, result.citations, result.abstained
             unsupported, warnings = result.unsupported, warnings + result.warnings
             if not abstained:
-                text, cits, off = lead_and_quotes(text, cits, quoted[1], ev.standalone)
+                text, cits, off = lead_and_quotes(text, cits, quoted[1], ev.standalone,
+                                                  layout=quoted[0] if ev.compared else "")
                 if off:
                     warnings.append(f"{len(off)} LLM sentence(s) left out: they restate the question or cite no page "
                                     "the quoted sentences are on")

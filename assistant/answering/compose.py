@@ -36,12 +36,14 @@ def restates(sentence: str, question: str) -> bool:
     return len(set(tokenize(_MARK.sub(" ", sentence))) - set(tokenize(question))) <= 1
 
 
-def lead_and_quotes(text: str, cits: list[Citation], quotes: list[Citation],
-                    question: str = "") -> tuple[str, list[Citation], list[str]]:
+def lead_and_quotes(text: str, cits: list[Citation], quotes: list[Citation], question: str = "",
+                    layout: str = "") -> tuple[str, list[Citation], list[str]]:
     """(answer, citations numbered 1..m, dropped LLM sentences): the LLM's sentences on the quotes' pages, then the quotes.
 
     A sentence that only restates the question is dropped too. A quote whose sentence the LLM already
-    cites keeps that number; the others continue the numbering.
+    cites keeps that number; the others continue the numbering. `layout` is the extractive answer's own
+    text where it says more than its quotes (a comparison's "Name: …" cells and silences): it follows
+    whole, its markers renumbered.
     """
     pages = {(q.doc_id, q.page) for q in quotes}
     by_n = {c.n: c for c in cits}
@@ -63,6 +65,10 @@ def lead_and_quotes(text: str, cits: list[Citation], quotes: list[Citation],
         return number[_key(c)]
 
     lead = " ".join(f"{body} " + "".join(f"[{n}]" for n in sorted({num(c) for c in used})) for body, used in kept)
+    if layout:
+        new = {q.n: num(q) for q in quotes}
+        tail = re.sub(r"\[(\d+)\]", lambda m: f"[{new.get(int(m.group(1)), m.group(1))}]", layout)
+        return (f"{lead}\n\n{SAY}{tail}" if lead else tail), merged, dropped
     plain = _MARK.sub("", lead)
     shown = [f"{q.quote} [{num(q)}]" for q in quotes if token_containment(q.quote, plain) < COPIED]
     if not lead:
