@@ -221,10 +221,10 @@ class Assistant:
                                     "the quoted sentences are on")
             elif ev.support >= self.settings.llm_override_support:
                 # The small LLM declines answerable questions far more often than the calibrated model errs.
-                (text, cits), abstained = self._quote(ev), False
+                (text, cits), abstained = quoted, False
                 warnings.append("the LLM found no answer in its evidence; the sentences the answer model "
                                 f"rates likeliest to state it are quoted (P(answered) {ev.support:.2f})")
-            elif abstained:
+            else:
                 cits = nearest(ev.scored)
         if abstained:
             text = abstain_text(ev.asked, cits, ev.searched, self.search.documents(), ev.unknown)
