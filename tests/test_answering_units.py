@@ -15,7 +15,8 @@ from assistant.answering.scoring import glossary_first, select, with_value_neigh
 from assistant.retrieval.lexical import LexicalIndex
 from assistant.retrieval.neighbours import run_on
 from assistant.models import Citation, Passage
-from assistant.answering.quotes import extend_lead_in, sentences
+from assistant.answering.lists import extend_lead_in, read_list
+from assistant.answering.quotes import sentences
 
 
 def _passage(text: str, pid: str = "p1", doc: str = "doc-a", page: int = 3) -> Passage:
@@ -285,8 +286,8 @@ def test_asked_modality_reads_the_force_a_question_asks_about():
     assert asked_modality("When was version 4.7 published in May 2024?") == ""
 
 
-def test_distinct_drops_a_quote_that_repeats_an_earlier_one():
-    """A runner-up joined with its value neighbour must not quote the best sentence a second time."""
+def test_distinct_quotes_a_sentence_once_and_keeps_the_longer_quote_in_its_place():
+    """A runner-up joined with its value neighbour must not quote the best sentence a second time: it replaces it."""
     from assistant.answering.quotes import Sentence, distinct
 
     p = _passage("The GoJ has partnerships with 31 countries. A MoC between India and Japan exists.")
@@ -295,7 +296,8 @@ def test_distinct_drops_a_quote_that_repeats_an_earlier_one():
                       "2 Fees", p, 0)
     other_page = Sentence("The GoJ has partnerships with 31 countries.", 4, "", "2 Fees", p, 0)
     kept = distinct([(0.9, best), (0.5, joined), (0.4, other_page)])
-    assert [x for _, x in kept] == [best, other_page]
+    assert [x for _, x in kept] == [joined, other_page] and kept[0][0] == 0.9
+    assert [x for _, x in distinct([(0.9, joined), (0.5, best)])] == [joined]
 
 
 def test_side_by_side_quotes_each_instruments_close_runner_up_and_names_the_silent_one():

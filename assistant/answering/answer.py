@@ -28,7 +28,8 @@ from assistant.retrieval.fusion import compares, named_first
 from assistant.retrieval.neighbours import run_on
 from assistant.llm.providers import LLMUnavailable
 from assistant.models import Answer, Passage
-from assistant.answering.quotes import cite, distinct, extend_lead_in
+from assistant.answering.lists import read_list
+from assistant.answering.quotes import cite, distinct
 from assistant.retrieval.hybrid import FAMILIES, CorpusRetriever, Filters, HybridSearch, passages_from_documents
 from assistant.retrieval.text import tokenize
 from assistant.retrieval.versions import in_force, label_citations
@@ -275,8 +276,8 @@ class Assistant:
         if not ev.compared:
             chosen = select(glossary_first(ev.scored, self.model().min_sentence_p), s.max_answer_sentences,
                             s.select_relative, s.select_floor, other_page=s.select_other_page)
-            quotes = distinct([(p, with_value_neighbour(extend_lead_in(x, more=self.run_on), ev.asked))
-                               for p, x in chosen])
+            quotes = distinct([(p, with_value_neighbour(y, ev.asked) if k == 0 else y)
+                               for p, x in chosen for k, y in enumerate(read_list(x, more=self.run_on))])
             cits = [cite(i + 1, x, p) for i, (p, x) in enumerate(quotes)]
             return " ".join(f"{c.quote} [{c.n}]" for c in cits), cits
         raw = ({id(c.sentence): float(q) for c, q in zip(ev.candidates, ev.sentence_p)}

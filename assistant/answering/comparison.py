@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Callable
 
 from assistant.answering.question import Asked
-from assistant.answering.quotes import Sentence, cite, distinct, extend_lead_in
+from assistant.answering.lists import extend_lead_in
+from assistant.answering.quotes import Sentence, cite, distinct
 from assistant.answering.scoring import select, with_value_neighbour
 from assistant.models import Citation, Passage
 from assistant.retrieval.fusion import family_name

@@ -3,16 +3,12 @@ from __future__ import annotations
 
 import bisect
 import json
-import re
 from dataclasses import dataclass
-from typing import Callable
 
 from assistant.models import Citation, Passage
 from ingest.chunking import split_sentences
 from ingest.clean import normalise_ws
 
-
-_ITEM = re.compile(r"^(\(?[a-z0-9]{1,4}[).]|[•●▪■◦\-–]|[a-z])")
 
 
 @dataclass(frozen=True)
@@ -55,54 +51,18 @@ def cite(n: int, sent: Sentence, score: float) -> Citation:
 
 
 def distinct(chosen: list[tuple[float, Sentence]]) -> list[tuple[float, Sentence]]:
-    """The chosen (P, quote) pairs less any whose text repeats, or is repeated by, an earlier one on the same page.
+    """The chosen (P, quote) pairs without repeats on one page: a quote inside another gives way to it.
 
-    A runner-up joined with the neighbour that states the value can quote the best sentence again.
+    A runner-up joined with the neighbour that states the value, or a lead-in read on through its
+    list, can hold an earlier quote: the longer one takes the earlier one's place.
     """
     out: list[tuple[float, Sentence]] = []
     for p, x in chosen:
-        if any(x.page == y.page and x.passage.doc_id == y.passage.doc_id and (x.text in y.text or y.text in x.text)
-               for _, y in out):
-            continue
-        out.append((p, x))
+        same = [i for i, (_, y) in enumerate(out) if x.page == y.page and x.passage.doc_id == y.passage.doc_id
+                and (x.text in y.text or y.text in x.text)]
+        if not same:
+            out.append((p, x))
+        elif all(out[i][1].text in x.text for i in same) and x.text not in out[same[0]][1].text:
+            out[same[0]] = (max(p, out[same[0]][0]), x)
+            out = [o for k, o in enumerate(out) if k not in same[1:]]
     return out
-
-
-def _items(sent: Sentence, following: list[Sentence], room: int, max_words: int) -> list[Sentence]:
-    """The list items among `following` that continue sent's list on its page and in its section."""
-    items: list[Sentence] = []
-    words = 0
-    for x in following[:room]:
-        if x.page != sent.page or x.section != sent.section or not _ITEM.match(x.text):
-            break
-        items.append(x)
-        words += len(x.text.split())
-        if words > max_words:
-            break
-    return items
-
-
-def extend_lead_in(sent: Sentence, max_items: int = 4, max_words: int = 120,
-                   more: Callable[[Passage], Passage | None] | None = None) -> Sentence:
-    """A sentence ending in ':' introduces a list: take the items that follow on the same page.
-
-    A chunk may end inside the list ("derived from: (a) …" with (b) and (c) in the next chunk):
-    `more` gives the passage that comes next in the document, and its items are read on.
-    """
-    if not sent.text.rstrip().endswith(":"):
-        return sent
-    body = sent.passage
-    following = [x for x in sentences(body) if x.offset > sent.offset]
-    items = _items(sent, following, max_items, max_words)
-    if more and len(items) == len(following) < max_items:
-        joined = more(body)  # the passage with the next chunk joined on, same offsets for its own text
-        if joined is not None:
-            body = joined
-            following = [x for x in sentences(body) if x.offset > sent.offset]
-            items = _items(sent, following, max_items, max_words)
-    if not items:
-        return sent
-    last = items[-1]
-    end = body.text.find(last.text.split()[-1], last.offset) + len(last.text.split()[-1])
-    text = normalise_ws(body.text[sent.offset:end])
-    return Sentence(text, sent.page, sent.page_label, sent.section, sent.passage, sent.offset)

@@ -1,0 +1,126 @@
+"""Read a list on from the sentence that introduces it, so a quoted lead-in brings its items.
+
+"Maps, where required shall include:" states nothing by itself: the answer is the items. PDF text
+breaks lists in three ways this module reads through:
+- the enumerator stands alone ("a." then "The project does not meet …"), or ends the item
+  before it ("Name of the project ii.");
+- the first item is glued to the lead-in ("… public versions: 1) Determination of …");
+- the list runs over a page break, past footnotes and a running header ("5 of 16").
+A quote must be verbatim on one page, so the items on the next page become a second quote.
+"""
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from assistant.answering.quotes import Sentence, sentences
+from assistant.models import Passage
+from ingest.clean import normalise_ws
+
+_ENUM = r"\(?(?:\d{1,2}|[a-z]|[ivxl]{2,6})[.)]"
+_BULLET = "•●▪■◦\uf0b7\uf0a7\uf0d8–-"
+_ITEM = re.compile(rf"^(?:{_ENUM}(?=\s|$)|[{_BULLET}])", re.I)
+_ENUM_ONLY = re.compile(rf"^{_ENUM}$", re.I)
+_ENDS_ENUM = re.compile(rf"\s{_ENUM}$", re.I)
+# The lead-in's colon, alone or with the first enumerator (or the first item) glued after it.
+_LEAD = re.compile(rf":\s*(?:({_ENUM})(?:\s+\S.*)?)?$", re.I)
+NEXT_PAGE_LOOK = 3  # sentences at the top of the next page (header, page number) searched for the next item
+MAX_WORDS = 160
+MAX_ITEMS = 12
+
+
+def _style(enum: str) -> tuple:
+    """An enumerator's shape: '(a)' and '(iv)' alike, '1)' unlike '1.' ('3.5.5 The …' is a new clause)."""
+    if enum[:1] in _BULLET:
+        return ("bullet",)
+    core = enum.strip("().")
+    return (enum.startswith("("), enum[-1], "digit" if core.isdigit() else "letter")
+
+
+def _enum_of(text: str) -> str | None:
+    """The enumerator that opens text, if any."""
+    m = _ITEM.match(text)
+    return m.group(0) if m else None
+
+
+def _lead_style(text: str) -> tuple | None | bool:
+    """False when text introduces no list; else the style of an enumerator glued after its colon (or None)."""
+    m = _LEAD.search(text)
+    if not m:
+        return False
+    return _style(m.group(1)) if m.group(1) else None
+
+
+def _run(lead: Sentence, following: list[Sentence], style, max_words: int) -> tuple[list[Sentence], tuple | None]:
+    """The items after lead on its page (and their style), stopping at the first sentence that is none.
+
+    An item ending in ':' opens a sub-list ("1) … demonstrates that:" then "a) …"), read until an
+    item of the outer style comes back.
+    """
+    items: list[Sentence] = []
+    words, open_item = len(lead.text.split()), bool(_ENUM_ONLY.search(lead.text.split()[-1]) and style)
+    inner, nested = None, False
+    for x in following:
+        if x.page != lead.page or words > max_words or len(items) >= MAX_ITEMS:
+            break
+        enum = _enum_of(x.text)
+        shape = _style(enum) if enum else None
+        if shape and (style is None or shape == style):
+            style, nested = style or shape, False
+        elif shape and nested and (inner is None or shape == inner):
+            inner = shape
+        elif not open_item:
+            break
+        items.append(x)
+        words += len(x.text.split())
+        open_item = bool(_ENUM_ONLY.match(x.text) or _ENDS_ENUM.search(x.text))
+        nested = nested or (shape == style and x.text.rstrip().endswith(":"))
+    return items, style
+
+
+def _span(first: Sentence, last: Sentence, body: Passage) -> Sentence:
+    """One quote from first's start to last's end, verbatim from the passage."""
+    tail = last.text.split()[-1]
+    end = body.text.find(tail, last.offset) + len(tail)
+    return Sentence(normalise_ws(body.text[first.offset:end]), first.page, first.page_label, first.section,
+                    first.passage, first.offset)
+
+
+def read_list(sent: Sentence, more: Callable[[Passage], Passage | None] | None = None,
+              max_words: int = MAX_WORDS) -> list[Sentence]:
+    """sent with the list it introduces: one quote on its page, and one for the items on the next page.
+
+    A sentence that introduces no list comes back alone. `more` gives the passage with the next
+    chunk of the document joined on, for a list the chunk cuts off. The list is read on over the
+    page break only when it ran to the foot of the page, or when nothing but footnotes followed
+    the lead-in there; and only into an item of the same style among the next page's first lines.
+    """
+    style = _lead_style(sent.text)
+    if style is False:
+        return [sent]
+    body = sent.passage
+    following = [x for x in sentences(body) if x.offset > sent.offset]
+    if more and not any(x.page > sent.page for x in following):
+        joined = more(body)
+        if joined is not None:
+            body = joined
+            following = [x for x in sentences(body) if x.offset > sent.offset]
+    items, style = _run(sent, following, style, max_words)
+    out = [_span(sent, items[-1], body) if items else sent]
+    on_page = [x for x in following if x.page == sent.page]
+    if items and len(items) < len(on_page):
+        return out  # the list ended on its page
+    top = [x for x in following if x.page == sent.page + 1][:NEXT_PAGE_LOOK]
+    start = next((x for x in top if (e := _enum_of(x.text)) and (style is None or _style(e) == style)), None)
+    if start is None:
+        return out
+    used = sum(len(x.text.split()) for x in [sent, *items])
+    after = [x for x in following if x.offset > start.offset]
+    rest, _ = _run(start, after, style or _style(_enum_of(start.text)), max_words - used)
+    out.append(_span(start, rest[-1], body) if rest else start)
+    return out
+
+
+def extend_lead_in(sent: Sentence, more: Callable[[Passage], Passage | None] | None = None) -> Sentence:
+    """sent with the items of the list it introduces that follow on its own page (one verbatim quote)."""
+    return read_list(sent, more)[0]

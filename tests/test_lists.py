@@ -1,0 +1,95 @@
+"""A quoted lead-in brings the list it introduces, read through the ways PDF text breaks lists."""
+from __future__ import annotations
+
+import json
+
+from assistant.answering.lists import extend_lead_in, read_list
+from assistant.answering.quotes import sentences
+from assistant.models import Passage
+
+
+def _passage(*pages: str, first: int = 4) -> Passage:
+    """One passage over consecutive pages, with the page marks ingest writes."""
+    marks, text = [], ""
+    for i, page in enumerate(pages):
+        if text:
+            text += "\n"
+        marks.append([len(text), first + i, ""])
+        text += page
+    return Passage("p1", "doc-a", "Doc A", text, first, first + len(pages) - 1, "", "3 Rules", 1.0,
+                   page_marks=json.dumps(marks))
+
+
+def _lead(p: Passage, start: str):
+    """The sentence of p that starts with `start`."""
+    return next(s for s in sentences(p) if s.text.startswith(start))
+
+
+def _on_its_page(p: Passage, quote) -> bool:
+    """The quote is verbatim (whitespace aside) in the text of its own page."""
+    marks = json.loads(p.page_marks)
+    for i, (off, page, _label) in enumerate(marks):
+        if page == quote.page:
+            end = marks[i + 1][0] if i + 1 < len(marks) else len(p.text)
+            return " ".join(quote.text.split()) in " ".join(p.text[off:end].split())
+    return False
+
+
+def test_a_sentence_that_introduces_no_list_comes_back_alone():
+    """Prose is quoted as it is."""
+    p = _passage("The fee is USD 500. It is paid before review.")
+    s = sentences(p)[0]
+    assert read_list(s) == [s]
+
+
+def test_enumerators_standing_alone_are_read_with_the_item_they_open():
+    """'if:' then 'a.' then the item's words: the whole list is the quote, and prose after it is not."""
+    p = _passage("11) Projects are additional if:\na.\nThe project misses the benchmark;\nb.\n"
+                 "Revenues increase decisively.\nThis section does not apply to modules.")
+    quotes = read_list(_lead(p, "11)"))
+    assert len(quotes) == 1
+    assert quotes[0].text.endswith("Revenues increase decisively.") and "modules" not in quotes[0].text
+
+
+def test_a_first_item_glued_to_the_lead_in_sets_the_style_and_a_new_clause_ends_the_list():
+    """'documents: 1) …' reads on through '2) …', and '3.5.5 The …' (a clause number) is not item 3."""
+    p = _passage("3.5.4 The following shall be public: 1) The baseline scenario\n2) Additionality\n"
+                 "3.5.5 The project proponent shall use the template.")
+    quote = read_list(_lead(p, "3.5.4"))
+    assert [q.text for q in quote] == ["3.5.4 The following shall be public: 1) The baseline scenario 2) Additionality"]
+
+
+def test_a_list_over_a_page_break_is_a_second_quote_on_the_next_page_past_footnotes_and_header():
+    """Each quote stays verbatim on one page; the footnote and the running header are left out."""
+    p = _passage("Four types of measures are covered:\n2 The Board agreed to clarify the start date.",
+                 "5 of 16\n(i) Fuel switch;\n(ii) Methane destruction.\nOther text follows here now.")
+    quotes = read_list(_lead(p, "Four types"))
+    assert [q.page for q in quotes] == [4, 5]
+    assert quotes[1].text == "(i) Fuel switch; (ii) Methane destruction."
+    assert all(_on_its_page(p, q) for q in quotes)
+    assert extend_lead_in(_lead(p, "Four types")).text == "Four types of measures are covered:"
+
+
+def test_a_list_that_ended_on_its_page_is_not_read_on_into_the_next():
+    """Items, then prose on the same page: a list at the top of the next page is another list."""
+    p = _passage("Fees are:\n(a) USD 500;\n(b) USD 100.\nThe fees are reviewed each year.",
+                 "(a) An unrelated list item.")
+    quotes = read_list(_lead(p, "Fees are"))
+    assert len(quotes) == 1 and quotes[0].text == "Fees are: (a) USD 500; (b) USD 100."
+
+
+def test_an_item_ending_in_a_colon_opens_a_sub_list_read_until_the_outer_style_returns():
+    """'1) … that:' then 'a) …', 'b) …', then '2) …' are one list."""
+    p = _passage("A scope may be reinstated where:\n1) The body demonstrates that:\na) the evidence was wrong, or\n"
+                 "b) the facts changed, and\n2) The body has paid all fees.\nSee also section 6.")
+    quote = read_list(_lead(p, "A scope"))[0].text
+    assert quote.endswith("2) The body has paid all fees.") and "See also" not in quote
+
+
+def test_a_chunk_that_cuts_the_list_off_is_read_on_in_the_next_chunk():
+    """`more` joins the next chunk; the items it holds are quoted."""
+    short = _passage("Rates are derived from:\n(a) Bond rates;")
+    whole = _passage("Rates are derived from:\n(a) Bond rates;\n(b) Internal benchmarks.")
+    lead = sentences(short)[0]
+    assert read_list(lead)[0].text == "Rates are derived from: (a) Bond rates;"
+    assert read_list(lead, more=lambda _p: whole)[0].text == "Rates are derived from: (a) Bond rates; (b) Internal benchmarks."
