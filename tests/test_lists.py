@@ -93,3 +93,43 @@ def test_a_chunk_that_cuts_the_list_off_is_read_on_in_the_next_chunk():
     lead = sentences(short)[0]
     assert read_list(lead)[0].text == "Rates are derived from: (a) Bond rates;"
     assert read_list(lead, more=lambda _p: whole)[0].text == "Rates are derived from: (a) Bond rates; (b) Internal benchmarks."
+
+
+def _index(chunks):
+    """A lexical index over (id, doc, char_start, text, page) chunks, one page mark each."""
+    from assistant.retrieval.lexical import LexicalIndex
+
+    metas = [{"doc_id": d, "char_start": a, "char_end": a + len(t), "page_start": pg, "page_end": pg,
+              "section": "2 Definitions", "page_marks": json.dumps([[0, pg, ""]])} for _c, d, a, t, pg in chunks]
+    return LexicalIndex([c[0] for c in chunks], [c[3] for c in chunks], metas)
+
+
+HEAD = "Tree means a perennial plant. Large-scale deforestation means an area that exceeds 1,000 ha"
+TAIL = ", cleared in a single monitoring period. Leakage means emissions outside the boundary."
+
+
+def test_a_quote_whose_chunk_starts_inside_its_sentence_is_read_from_the_sentence_start():
+    """', cleared in …' at a chunk's start is quoted with its beginning from the previous chunk, same page."""
+    from functools import partial
+
+    from assistant.answering.quotes import whole_sentence
+    from assistant.retrieval.fusion import passage
+    from assistant.retrieval.neighbours import run_back
+
+    lex = _index([("c1", "doc-a", 0, HEAD, 13), ("c2", "doc-a", len(HEAD), TAIL, 13),
+                  ("d1", "doc-b", 0, HEAD, 13), ("d2", "doc-b", len(HEAD) + 30, TAIL, 13)])   # d: a gap
+
+    def first(cid):
+        """The first sentence of chunk cid as retrieval hands it over."""
+        row = lex.row_of[cid]
+        return sentences(passage(cid, lex.texts[row], lex.metas[row]))[0]
+
+    back = partial(run_back, lex)
+    whole = whole_sentence(first("c2"), back)
+    assert whole.text == ("Large-scale deforestation means an area that exceeds 1,000 ha, "
+                          "cleared in a single monitoring period.")
+    assert whole.page == 13 and whole.text.replace(" ", "") in (HEAD + TAIL).replace(" ", "")
+    assert whole_sentence(first("d2"), back).text.startswith(", cleared")   # not contiguous: left as it is
+    s1 = first("c1")
+    assert whole_sentence(s1, back) is s1   # a sentence that starts as one is left alone
+    assert whole_sentence(first("c2"), None).text.startswith(", cleared")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -25,11 +26,11 @@ from assistant.answering.scoring import (Scorer, glossary_first, idf_table, miss
                                          with_value_neighbour)
 from assistant.retrieval.followup import rewrite_followup
 from assistant.retrieval.fusion import compares, named_first
-from assistant.retrieval.neighbours import run_on
+from assistant.retrieval.neighbours import run_back, run_on
 from assistant.llm.providers import LLMUnavailable
 from assistant.models import Answer, Passage
 from assistant.answering.lists import read_list
-from assistant.answering.quotes import cite, distinct
+from assistant.answering.quotes import cite, distinct, whole_sentence
 from assistant.retrieval.hybrid import FAMILIES, CorpusRetriever, Filters, HybridSearch, passages_from_documents
 from assistant.retrieval.text import tokenize
 from assistant.retrieval.versions import in_force, label_citations
@@ -273,17 +274,18 @@ class Assistant:
         and an instrument with no sentence above `compare_min_score` is said to be silent.
         """
         s = self.settings
+        back = partial(run_back, self.search.lexical)
         if not ev.compared:
             chosen = select(glossary_first(ev.scored, self.model().min_sentence_p), s.max_answer_sentences,
                             s.select_relative, s.select_floor, other_page=s.select_other_page)
-            quotes = distinct([(p, with_value_neighbour(y, ev.asked) if k == 0 else y)
-                               for p, x in chosen for k, y in enumerate(read_list(x, more=self.run_on))])
+            quotes = distinct([(p, with_value_neighbour(y, ev.asked) if k == 0 else y) for p, x in chosen
+                               for k, y in enumerate(read_list(whole_sentence(x, back), more=self.run_on))])
             cits = [cite(i + 1, x, p) for i, (p, x) in enumerate(quotes)]
             return " ".join(f"{c.quote} [{c.n}]" for c in cits), cits
         raw = ({id(c.sentence): float(q) for c, q in zip(ev.candidates, ev.sentence_p)}
                if ev.sentence_p is not None else {})
         return side_by_side(ev.families, ev.scored, raw, ev.asked, s.compare_min_score, s.compare_sentences,
-                            s.compare_relative, more=self.run_on)
+                            s.compare_relative, more=self.run_on, back=back)
 
     def ask(self, question: str, history: list[str] | None = None, filters: Filters | None = None,
             answerer: str | None = None, provider: str | None = None,

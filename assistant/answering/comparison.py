@@ -5,7 +5,7 @@ from typing import Callable
 
 from assistant.answering.question import Asked
 from assistant.answering.lists import extend_lead_in
-from assistant.answering.quotes import Sentence, cite, distinct
+from assistant.answering.quotes import Sentence, cite, distinct, whole_sentence
 from assistant.answering.scoring import select, with_value_neighbour
 from assistant.models import Citation, Passage
 from assistant.retrieval.fusion import family_name
@@ -13,7 +13,8 @@ from assistant.retrieval.fusion import family_name
 
 def side_by_side(families: dict[str, list[str]], scored: list[tuple[float, Sentence]], raw: dict[int, float],
                  asked: Asked, min_score: float, per_family: int = 2, relative: float = 0.6,
-                 more: Callable[[Passage], Passage | None] | None = None) -> tuple[str, list[Citation]]:
+                 more: Callable[[Passage], Passage | None] | None = None,
+                 back: Callable[[Passage], tuple[Passage, int] | None] | None = None) -> tuple[str, list[Citation]]:
     """'Name: quote [n] …' for each named family, or 'Name: the documents searched do not address this.'
 
     A family is silent when its best sentence's own probability (`raw`, by id of the sentence; the
@@ -29,7 +30,7 @@ def side_by_side(families: dict[str, list[str]], scored: list[tuple[float, Sente
             parts.append(f"{name}: the documents searched do not address this.")
             continue
         chosen = select(hits, per_family, relative, floor=0.0, other_page=relative)
-        quotes = distinct([(p, with_value_neighbour(extend_lead_in(x, more=more), asked)) for p, x in chosen])
+        quotes = distinct([(p, with_value_neighbour(extend_lead_in(whole_sentence(x, back), more=more), asked)) for p, x in chosen])
         cell = [cite(len(cits) + i + 1, x, p) for i, (p, x) in enumerate(quotes)]
         cits.extend(cell)
         parts.append(f"{name}: " + " ".join(f"{c.quote} [{c.n}]" for c in cell))

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import bisect
 import json
+import re
 from dataclasses import dataclass
+from typing import Callable
 
 from assistant.models import Citation, Passage
 from ingest.chunking import split_sentences
@@ -66,3 +68,23 @@ def distinct(chosen: list[tuple[float, Sentence]]) -> list[tuple[float, Sentence
             out[same[0]] = (max(p, out[same[0]][0]), x)
             out = [o for k, o in enumerate(out) if k not in same[1:]]
     return out
+
+
+_FRAGMENT = re.compile(r"^[a-z,;:)\]]")
+
+
+def whole_sentence(sent: Sentence, back: Callable[[Passage], tuple[Passage, int] | None] | None) -> Sentence:
+    """sent from its start where its chunk began inside it (", cleared in a single …"), else sent.
+
+    `back` gives the previous chunk with this one joined on, and where this one starts in it.
+    """
+    if back is None or sent.offset != 0 or not _FRAGMENT.match(sent.text):
+        return sent
+    got = back(sent.passage)
+    if got is None:
+        return sent
+    joined, start = got
+    whole = [y for y in sentences(joined) if y.offset <= start]
+    if not whole or whole[-1].page != sent.page or not whole[-1].text.endswith(sent.text):
+        return sent
+    return whole[-1]

@@ -42,6 +42,7 @@ class LexicalIndex:
         self.doc_of = np.array([m["doc_id"] for m in self.metas])
         self.row_of = {cid: row for row, cid in enumerate(self.ids)}  # dense hits are looked up here
         self._next: dict[str, int] | None = None
+        self._prev: dict[str, int] = {}
         self.acronyms = learn_acronyms(self.texts)
         self._masks: dict[frozenset, np.ndarray] = {}
         self.bm25 = self._load(Path(cache_dir)) if cache_dir is not None else None
@@ -60,7 +61,14 @@ class LexicalIndex:
                                                                 int(self.metas[r].get("char_start", 0))))
             self._next = {self.ids[a]: b for a, b in zip(order, order[1:])
                           if self.metas[a]["doc_id"] == self.metas[b]["doc_id"]}
+            self._prev = {self.ids[b]: a for a, b in zip(order, order[1:])
+                          if self.metas[a]["doc_id"] == self.metas[b]["doc_id"]}
         return self._next.get(cid)
+
+    def preceding(self, cid: str) -> int | None:
+        """Row of the chunk that comes before chunk cid in its document, or None (a sentence may start there)."""
+        self.following(cid)
+        return self._prev.get(cid)
 
     def _load(self, cache_dir: Path):
         """The cached index, only if it was built over exactly these ids (else None)."""

@@ -26,9 +26,16 @@ def run_on(lex: LexicalIndex, p: Passage) -> Passage | None:
     n = len(p.text)
 
     def joined(own: list, other: list, first: list) -> str:
-        """Both chunks' marks in the joined text; each chunk's implicit first mark made explicit."""
-        moved = [[o + a1 - a0, *rest] for o, *rest in other if o + a1 - a0 >= n]
-        return json.dumps((own or [first[0]]) + (moved or [[n, *first[1][1:]]]))
+        """Both chunks' marks in the joined text; each chunk's implicit first mark made explicit.
+
+        The next chunk's implicit mark is left out where it repeats the last one (same page, same
+        section): the text runs on there, and a mark would cut a sentence at the join.
+        """
+        moved = [[o + a1 - a0, *rest] for o, *rest in other if o + a1 - a0 >= n] or [[n, *first[1][1:]]]
+        own = own or [first[0]]
+        if moved[0][0] == n and list(moved[0][1:]) == list(own[-1][1:]):
+            moved = moved[1:]
+        return json.dumps(own + moved)
 
     pages = joined(json.loads(p.page_marks or "[]"), json.loads(nxt.page_marks or "[]"),
                    [[0, p.page_start, p.page_label], [0, nxt.page_start, nxt.page_label]])
@@ -37,3 +44,19 @@ def run_on(lex: LexicalIndex, p: Passage) -> Passage | None:
     text = p.text + "\n" * (a1 - b0) + nxt.text[max(0, b0 - a1):]
     return replace(p, text=text, page_end=max(p.page_end, nxt.page_end),
                    page_marks=pages, section_marks=secs)
+
+
+def run_back(lex: LexicalIndex, p: Passage) -> tuple[Passage, int] | None:
+    """The previous chunk of p's document with p joined on, and where p's text starts in it; or None.
+
+    A chunk can start inside a sentence (", cleared in a single monitoring period …"): the joined
+    passage holds the sentence whole. None where the two chunks are not contiguous.
+    """
+    row = lex.preceding(p.id)
+    if row is None:
+        return None
+    prev = passage(lex.ids[row], lex.texts[row], lex.metas[row])
+    joined = run_on(lex, prev)
+    if joined is None or not joined.text.endswith(p.text[-40:]):
+        return None
+    return joined, len(joined.text) - len(p.text)
