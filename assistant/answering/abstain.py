@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from assistant.answering.question import Asked, names_attribute
+from assistant.retrieval.coverage import not_indexed_note
 
 ABSTAIN_TEXT = "The corpus does not answer this question."
 
@@ -14,8 +15,8 @@ _WHAT = {
 
 
 def abstain_text(asked: Asked | None, cits, searched: list[str], docs: dict[str, dict],
-                 unknown: list[str] | None = None) -> str:
-    """One paragraph: the documents do not say X; they mention the topic at [n]; what was searched."""
+                 unknown: list[str] | None = None, unindexed: list | None = None) -> str:
+    """One paragraph: the documents do not say X; they mention the topic at [n]; what was searched, and not."""
     near = " ".join(f"[{c.n}]" for c in cits)
     what = _WHAT.get(asked.attribute, "") if asked else ""
     topical = [c for c in cits if asked and names_attribute(c.quote, asked)]
@@ -29,7 +30,8 @@ def abstain_text(asked: Asked | None, cits, searched: list[str], docs: dict[str,
         lead = f"{ABSTAIN_TEXT} No passage in the searched documents states {what}."
     else:
         lead = f"{ABSTAIN_TEXT} No passage in the searched documents states it."
-    return f"{lead} {searched_text(searched, docs)} " + (f"Nearest passages: {near}." if cits else "")
+    missing = f" {not_indexed_note(unindexed)}" if unindexed else ""
+    return f"{lead} {searched_text(searched, docs)}{missing} " + (f"Nearest passages: {near}." if cits else "")
 
 
 def searched_text(searched: list[str], docs: dict[str, dict], most: int = 5) -> str:

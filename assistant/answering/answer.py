@@ -24,6 +24,7 @@ from assistant.answering.rerank import cited_first, rerank
 from assistant.answering.state import Evidence, Turn
 from assistant.answering.scoring import (Scorer, glossary_first, idf_table, missing_share, nearest, select,
                                          with_value_neighbour)
+from assistant.retrieval.coverage import not_indexed_note, unindexed_named
 from assistant.retrieval.followup import rewrite_followup
 from assistant.retrieval.fusion import compares, named_first
 from assistant.retrieval.neighbours import run_back, run_on
@@ -171,7 +172,8 @@ class Assistant:
         allowed = self.search.resolve(filters)
         searched = sorted(allowed) if allowed is not None else sorted(self.search.documents())
         scorer = self.scorer()
-        focus = self.search.lexical.expand(self.search.topic(standalone, allowed))
+        topic = self.search.topic(standalone, allowed)
+        focus = self.search.lexical.expand(topic)
         asked = analyse(focus)
         view = self.search.current()  # one view for the names and the comparison test (one stat)
         fams = self.search.named_families(standalone, allowed, view)
@@ -185,7 +187,8 @@ class Assistant:
         return Evidence(standalone, passages, allowed, searched, fams, asked, candidates, j.features, j.scored,
                         round(j.support, 4), retrieval_ms, round(missing, 4), j.lacks_value,
                         unknown_names(standalone, self.search.lexical.vocab.__contains__), j.sentence_p,
-                        j.passage_scores, compares(standalone.lower(), view.patterns, fams))
+                        j.passage_scores, compares(standalone.lower(), view.patterns, fams),
+                        unindexed_named(topic, self.entries, set(self.search.documents())))
 
     def respond(self, turn: Turn) -> Answer:
         """Chain steps 4-5: quote the sentences that state the answer (or let the LLM write it, grounded), or abstain."""
@@ -229,9 +232,10 @@ class Assistant:
             else:
                 cits = nearest(ev.scored)
         if abstained:
-            text = abstain_text(ev.asked, cits, ev.searched, self.search.documents(), ev.unknown)
-        elif note := low_confidence_note(ev.support, self.settings.low_confidence):
-            warnings.append(note)
+            text = abstain_text(ev.asked, cits, ev.searched, self.search.documents(), ev.unknown, ev.unindexed)
+        else:
+            warnings += [n for n in (low_confidence_note(ev.support, self.settings.low_confidence),
+                                     ev.unindexed and not_indexed_note(ev.unindexed)) if n]
         warnings += label_citations(cits, self.entries, turn.as_of)
         total = (time.perf_counter() - turn.t0) * 1000
         return Answer(

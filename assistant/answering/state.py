@@ -34,6 +34,7 @@ class Evidence:
     sentence_p: np.ndarray | None = None  # the sentence model's P per candidate, before the passage stack
     passage_scores: np.ndarray | None = None  # the reranker's score per passage (None: keep retrieval order)
     compared: bool = False  # the question sets the named families side by side (fusion.compares)
+    unindexed: list = field(default_factory=list)  # listed documents the question names that the index lacks
 
 
 @dataclass
