@@ -51,6 +51,14 @@ def test_enumerators_standing_alone_are_read_with_the_item_they_open():
     assert quotes[0].text.endswith("Revenues increase decisively.") and "modules" not in quotes[0].text
 
 
+def test_an_item_cut_inside_a_bracket_reads_on():
+    """'vii. GPS coordinate system (e.g.' then 'WGS 84) viii. GPS grid': the sentence split inside the bracket."""
+    p = _passage("(g) Maps shall include: i.\nLegend ii.\nGPS coordinate system (e.g.\nWGS 84) iii.\nGPS grid.\n"
+                 "Other rules follow here.")
+    quote = read_list(_lead(p, "(g)"))[0].text
+    assert quote.endswith("WGS 84) iii. GPS grid.")
+
+
 def test_a_first_item_glued_to_the_lead_in_sets_the_style_and_a_new_clause_ends_the_list():
     """'documents: 1) …' reads on through '2) …', and '3.5.5 The …' (a clause number) is not item 3."""
     p = _passage("3.5.4 The following shall be public: 1) The baseline scenario\n2) Additionality\n"

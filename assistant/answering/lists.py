@@ -73,7 +73,8 @@ def _run(lead: Sentence, following: list[Sentence], style, max_words: int) -> tu
             break
         items.append(x)
         words += len(x.text.split())
-        open_item = bool(_ENUM_ONLY.match(x.text) or _ENDS_ENUM.search(x.text))
+        # an item cut inside a bracket ("GPS coordinate system (e.g." / "WGS 84) viii.") goes on
+        open_item = bool(_ENUM_ONLY.match(x.text) or _ENDS_ENUM.search(x.text)) or x.text.count("(") > x.text.count(")")
         nested = nested or (shape == style and x.text.rstrip().endswith(":"))
     return items, style
 
