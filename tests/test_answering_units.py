@@ -42,6 +42,9 @@ def _passage(text: str, pid: str = "p1", doc: str = "doc-a", page: int = 3) -> P
     ("What is the official combined margin grid emission factor for India?", "amount", "number"),
     # A condition, a kind of sanction and a method are not a date, a sum or a fee.
     ("When is a proposed activity treated as common practice?", "", ""),
+    ("When can Verra deny a registration request?", "", ""),
+    ("When may a project renew its crediting period?", "", ""),
+    ("When did Japan launch the JCM?", "date", "date"),
     ("What sanctions can Verra apply to a VVB?", "penalty", ""),
     ("What monetary penalty applies to double use?", "penalty", "amount"),
     ("Which applies: simple cost analysis or benchmark analysis?", "", ""),

@@ -117,8 +117,11 @@ def asked_modality(question: str) -> str:
     return next((m for m, rx in _Q_MODALITY if rx.search(question)), "")
 
 
-# "When is an activity treated as common practice?" asks for a condition, not a date.
-_WHEN_CONDITION = re.compile(r"\bwhen (is|are|does|do|can|may|must|should|would)\b.*\b(treated|considered|regarded|"
+# "When is an activity treated as common practice?" asks for a condition, not a date; so does "When can
+# Verra deny a registration request?" (on dev all three "when can" questions were answered by a
+# condition or a period, none by a date).
+_WHEN_CONDITION = re.compile(r"\bwhen (can|could|may|might|should|would)\b|"
+                             r"\bwhen (is|are|does|do|must)\b.*\b(treated|considered|regarded|"
                              r"deemed|counted|class(ed|ified)|eligible|allowed|permitted|required|appl(y|ies)|"
                              r"qualif\w*|count)\b", re.I)
 # "What sanctions can Verra apply?" asks which ones; "how much", "monetary", "per tonne" ask for a sum.
