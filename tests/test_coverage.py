@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.retrieval.coverage import mentions, not_indexed_note, unindexed_named
+from assistant.retrieval.coverage import not_indexed_note, unindexed_named
 from ingest.manifest import load_manifest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,8 +58,6 @@ def test_the_note_names_the_titles_and_the_way_to_fetch(entries, indexed):
     missing = unindexed_named("What penalty applies under the CCTS?", entries, indexed)
     note = not_indexed_note(missing)
     assert "Carbon Credit Trading Scheme" in note and "carbonqa corpus fetch" in note
-    assert mentions("Under the CCTS, the Government shall set targets.", missing)
-    assert not mentions("The CDM Executive Board registers projects.", missing)
 
 
 @pytest.mark.slow

@@ -65,12 +65,6 @@ def unindexed_named(topic: str, entries: list[DocumentEntry], indexed: set[str])
     return out
 
 
-def mentions(text: str, entries: list[DocumentEntry]) -> bool:
-    """True when text names one of the entries' instruments (a quote about the JCM, not one about the CDM)."""
-    low = text.lower()
-    return any(_says(low, n) for e in entries for n in names_of(e)[0])
-
-
 def not_indexed_note(entries: list[DocumentEntry]) -> str:
     """One sentence: which named documents were not searched, and how to get them."""
     titles = "; ".join(f"“{e.title}”" for e in entries[:4]) + (f" and {len(entries) - 4} more" if len(entries) > 4 else "")
