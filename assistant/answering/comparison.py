@@ -30,7 +30,8 @@ def side_by_side(families: dict[str, list[str]], scored: list[tuple[float, Sente
             parts.append(f"{name}: the documents searched do not address this.")
             continue
         chosen = select(hits, per_family, relative, floor=0.0, other_page=relative)
-        quotes = distinct([(p, with_value_neighbour(extend_lead_in(whole_sentence(x, back), more=more), asked)) for p, x in chosen])
+        quotes = distinct([(p, with_value_neighbour(extend_lead_in(whole_sentence(x, back), more=more), asked))
+                           for p, x in chosen])
         cell = [cite(len(cits) + i + 1, x, p) for i, (p, x) in enumerate(quotes)]
         cits.extend(cell)
         parts.append(f"{name}: " + " ".join(f"{c.quote} [{c.n}]" for c in cell))

@@ -13,9 +13,8 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from assistant.answering.quotes import Sentence, sentences
+from assistant.answering.quotes import Sentence, sentences, span
 from assistant.models import Passage
-from ingest.clean import normalise_ws
 
 _ENUM = r"\(?(?:\d{1,2}|[a-z]|[ivxl]{2,6})[.)]"
 _BULLET = "•●▪■◦\uf0b7\uf0a7\uf0d8–-"
@@ -79,14 +78,6 @@ def _run(lead: Sentence, following: list[Sentence], style, max_words: int) -> tu
     return items, style
 
 
-def _span(first: Sentence, last: Sentence, body: Passage) -> Sentence:
-    """One quote from first's start to last's end, verbatim from the passage."""
-    tail = last.text.split()[-1]
-    end = body.text.find(tail, last.offset) + len(tail)
-    return Sentence(normalise_ws(body.text[first.offset:end]), first.page, first.page_label, first.section,
-                    first.passage, first.offset)
-
-
 def read_list(sent: Sentence, more: Callable[[Passage], Passage | None] | None = None,
               max_words: int = MAX_WORDS) -> list[Sentence]:
     """sent with the list it introduces: one quote on its page, and one for the items on the next page.
@@ -107,7 +98,7 @@ def read_list(sent: Sentence, more: Callable[[Passage], Passage | None] | None =
             body = joined
             following = [x for x in sentences(body) if x.offset > sent.offset]
     items, style = _run(sent, following, style, max_words)
-    out = [_span(sent, items[-1], body) if items else sent]
+    out = [span(sent, items[-1], body) if items else sent]
     on_page = [x for x in following if x.page == sent.page]
     if items and len(items) < len(on_page):
         return out  # the list ended on its page
@@ -118,7 +109,7 @@ def read_list(sent: Sentence, more: Callable[[Passage], Passage | None] | None =
     used = sum(len(x.text.split()) for x in [sent, *items])
     after = [x for x in following if x.offset > start.offset]
     rest, _ = _run(start, after, style or _style(_enum_of(start.text)), max_words - used)
-    out.append(_span(start, rest[-1], body) if rest else start)
+    out.append(span(start, rest[-1], body) if rest else start)
     return out
 
 

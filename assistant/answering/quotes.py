@@ -42,6 +42,14 @@ def sentences(passage: Passage) -> list[Sentence]:
     return out
 
 
+def span(first: Sentence, last: Sentence, body: Passage) -> Sentence:
+    """One quote from first's start to last's end, verbatim from the passage (both on first's page)."""
+    tail = last.text.split()[-1]
+    end = body.text.find(tail, last.offset) + len(tail)
+    return Sentence(normalise_ws(body.text[first.offset:end]), first.page, first.page_label, first.section,
+                    first.passage, first.offset)
+
+
 def cite(n: int, sent: Sentence, score: float) -> Citation:
     """A numbered citation for a sentence."""
     p = sent.passage

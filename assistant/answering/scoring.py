@@ -16,7 +16,7 @@ from assistant.answering.features import Candidate, lacks_value, pair_features, 
 from assistant.answering.question import Asked, states_value
 from assistant.answering.rerank import passage_scores, restack
 from assistant.models import Citation, Passage
-from assistant.answering.quotes import Sentence, cite, sentences
+from assistant.answering.quotes import Sentence, cite, sentences, span
 from assistant.retrieval.text import content_words, token_overlap, tokenize
 from ingest.chunking import sentence_spans
 from ingest.models import embed_text
@@ -281,8 +281,5 @@ def with_value_neighbour(sent: Sentence, asked: Asked, max_words: int = 90) -> S
         if len(sent.text.split()) + len(other.text.split()) > max_words:
             continue
         first, last = (sent, other) if j > i else (other, sent)
-        tail = last.text.split()[-1]
-        end = sent.passage.text.find(tail, last.offset) + len(tail)
-        text = " ".join(sent.passage.text[first.offset:end].split())
-        return Sentence(text, sent.page, sent.page_label, first.section, sent.passage, first.offset)
+        return span(first, last, sent.passage)
     return sent
