@@ -15,9 +15,82 @@ ABBREVIATIONS = frozenset({
     "dr", "mr", "ms", "st", "inc", "ltd", "co", "sec", "ch", "approx", "incl", "rev", "ver", "al",
 })
 _END = re.compile(r"[.!?][\"”’)\]]*\s+(?=[\"“(\[]?[A-Z0-9•●▪])")
-_BREAK_LINE = re.compile(r"\n(?=\s*(?:[•●▪■◦\-–]\s|\(?[a-z]{1,3}\)\s|\(?[ivx]{1,4}\)\s|\d{1,2}(?:\.\d{1,3})*\.?\s*\|?\s+[A-Z]))")
+_BREAK_LINE = re.compile(r"\n(?=\s*(?:[•●▪■◦\-–]\s|\(?[a-z]{1,3}\)\s|\(?[ivx]{1,4}\)\s|\d{1,2}(?:\.\d{1,3})*\.?(?:\s*\|\s*|\s+)[A-Z]))")
 _CLAUSE_END = re.compile(r"[:;]\n")
+# A line ending in one of these runs on into the next: the next line is not a term or heading.
+_RUNS_ON = (",", "-", "&", " and", " or", " of", " the", " a", " an", " to", " in", " for", " by", " with", " on",
+            " at", " as", " from")
+_CLAUSE_COMMA = re.compile(r",\s+(?!and\b|or\b)[a-z]")
+_NUMBER = re.compile(r"^(?:\d{1,2}(?:\.\d{1,3})*\.?|[A-Z]\.|[IVX]{1,4}\.)\s+")
 MAX_SENTENCE_TOKENS = 120
+
+
+def title_line(line: str) -> bool:
+    """A short Title-case line with no end punctuation: a glossary term or a heading on its own line."""
+    words = line.split()
+    if not words or len(words) > 8 or len(line) > 70 or line[-1] in ".,;:" or not line[0].isupper():
+        return False
+    if sum(c.isdigit() for c in line) > 3:
+        return False
+    long_words = [w for w in words if len(w) > 3 and w[0].isalpha()]
+    return not long_words or sum(w[0].isupper() for w in long_words) / len(long_words) >= 0.75
+
+
+def _term_line(line: str) -> bool:
+    """A title line that also ends like a term: a capitalised last word, no clause inside ("…, then the")."""
+    last = line.split()[-1] if line.split() else ""
+    return (title_line(line) and ";" not in line and not line.endswith(_RUNS_ON)
+            and (last[:1].isupper() or last[:1] in "(" or last[:1].isdigit())
+            and not _CLAUSE_COMMA.search(line) and line.count(")") <= line.count("("))
+
+
+_ACRONYM_ROW = re.compile(r"^(?=\S*[A-Z]\S*[A-Z])[A-Z0-9][A-Za-z0-9/\-+*]*\s+\S")
+ACRONYM_RUN = 4
+
+
+def _acronym_rows(lines: list[str], offsets: list[int]) -> list[int]:
+    """Offsets of the rows of an acronym list ("CDM-AP CDM Accreditation Panel", one per line).
+
+    Such a list has no full stop, so it read as one "sentence" of a hundred words that shares
+    a word with almost any question. Only a run of ACRONYM_RUN rows counts: two wrapped prose
+    lines that happen to start with "CDM" and "GHG" are no list.
+    """
+    out: list[int] = []
+    run: list[int] = []
+    for i, raw in enumerate(lines + [""]):
+        ln = raw.strip()
+        if ln and _ACRONYM_ROW.match(ln) and len(ln) <= 100 and not ln.endswith("."):
+            run.append(offsets[i] + len(raw) - len(raw.lstrip()))
+        elif ln and run and not ln.endswith(".") and (ln[:1].islower() or len(ln.split()) <= 2):
+            continue  # a wrapped row ("the Kyoto Protocol", "Agreement") stays with the row above
+        else:
+            if len(run) >= ACRONYM_RUN:
+                out.extend(run)
+            run = []
+    return out
+
+
+def _term_starts(text: str) -> list[int]:
+    """Offsets of glossary terms and headings set on their own line between two lines of prose.
+
+    A glossary definition often has no full stop ("… that it generates\nFree, Prior, and Informed
+    Consent (FPIC)\nA safeguard …"), so without this cut one "sentence" held two definitions and the
+    next term. The term stays with the definition it opens. A wrapped two-line heading is left whole
+    (the line before is itself title-like), and so is a line the one before runs on into.
+    """
+    lines = text.split("\n")
+    offsets = [0]
+    for ln in lines[:-1]:
+        offsets.append(offsets[-1] + len(ln) + 1)
+    out = []
+    for i in range(1, len(lines) - 1):
+        prev, ln, nxt = lines[i - 1].strip(), lines[i].strip(), lines[i + 1].strip()
+        prose_before = (prev and not title_line(_NUMBER.sub("", prev)) and prev[-1] not in ".:;"
+                        and not prev.endswith(_RUNS_ON) and prev.count("(") <= prev.count(")"))
+        prose_after = nxt[:1].isupper() and len(nxt) > 40 and not title_line(nxt)
+        if prose_before and prose_after and _term_line(ln):
+            out.append(offsets[i] + len(lines[i]) - len(lines[i].lstrip()))
+    return out + _acronym_rows(lines, offsets)
 
 
 @lru_cache(maxsize=4)
@@ -41,6 +114,7 @@ def split_sentences(text: str, page_starts: list[int], section_offsets: list[int
         cuts.add(m.end())
     cuts.update(m.start() + 1 for m in _BREAK_LINE.finditer(text))
     cuts.update(m.end() for m in _CLAUSE_END.finditer(text))
+    cuts.update(_term_starts(text))
     cuts.update(page_starts)
     cuts.update(section_offsets)
     spans = []

@@ -18,8 +18,9 @@ from pydantic_settings import (
 # Fields that change what is stored in the index; a change forces a re-ingest.
 INDEX_FIELDS = ("embedding_model", "embedding_backend", "chunk_tokens", "chunk_overlap_tokens")
 # Bumped when extraction, clean-up or chunking code changes what gets stored (6: PDFium extraction; 7: sentence
-# vectors beside the chunks; 8: provision numbers drawn as images become sections).
-INDEX_SCHEMA = 8
+# vectors beside the chunks; 8: provision numbers drawn as images become sections; 9: a glossary term or
+# heading on its own line starts a sentence, and so does a provision numbered "14.1.1 |Double …").
+INDEX_SCHEMA = 9
 # Fields that change answers without touching the index.
 ANSWER_FIELDS = (
     "top_k", "dense_k", "bm25_k", "rrf_k", "dense_weight", "bm25_weight", "per_doc_quota",

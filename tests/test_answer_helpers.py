@@ -115,3 +115,32 @@ def test_a_comparison_keeps_its_side_by_side_layout_and_silences_under_the_lead(
     assert text == ("Validation takes up to two years under the VCS. [1]\n\nThe documents say: Gold Standard: "
                     f"{gs.quote} [2] VCS: {vcs.quote} [1] CDM: the documents searched do not address this.")
     assert [(c.doc_id, c.n) for c in cits] == [("vcs", 1), ("gs", 2)]
+
+
+def test_a_definition_question_drops_the_other_entries_of_its_glossary_page():
+    from assistant.answering.definitions import Definition, DefinitionIndex
+    from assistant.answering.glossary import Glossary
+    from assistant.answering.quotes import Sentence
+    from assistant.models import Passage
+
+    doc = "verra-definitions"
+    defs = [Definition("Free-rider", "An activity that is undertaken without any intervention", doc, "Defs", 10, "2",
+                       "list", ["free-rider"]),
+            Definition("Forced Labor", "Any work for which someone has not offered himself. More words.", doc, "Defs",
+                       10, "2", "list", ["forced labor"])]
+    g = Glossary(search=None)
+    g._cache = lambda: (1, DefinitionIndex(defs, {}), {})
+    page = Passage(id="c1", doc_id=doc, title="Defs", text="", page_start=10, page_end=10, page_label="",
+                   section="2", score=1.0)
+
+    def sent(text):
+        return Sentence(text, 10, "", "2", page, 0)
+
+    free = sent("Free-rider An activity that is undertaken without any intervention")
+    labor, rest = sent("Forced Labor Any work for which someone has not offered himself."), sent("More words.")
+    prose = sent("Free-riders shall be excluded by the methodology.")
+    scored = [(0.3, labor), (0.2, free), (0.1, rest), (0.05, prose)]
+    assert [x for _, x in g.on_term("What is a free-rider?", scored)] == [free, prose]
+    # a term no glossary defines, or a question that asks no definition, keeps everything
+    assert g.on_term("What is a carbon widget?", scored) == scored
+    assert g.on_term("Who approves methodologies?", scored) == scored

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from helpers_pdf import DEFINITION, make_long_pdf, make_rules_pdf
-from ingest.chunking import chunk_document, load_tokenizer
+from ingest.chunking import chunk_document, load_tokenizer, split_sentences
 from ingest.clean import clean_pages
 from ingest.embed import resolve_model_dir
 from ingest.manifest import file_sha256
@@ -141,3 +141,59 @@ def test_toc_pages_are_left_out_and_never_spanned(tmp_path, tokenizer):
         assert not (c.page_start <= 2 <= c.page_end), f"chunk {c.page_start}-{c.page_end} spans the contents page"
         assert "...................." not in c.text
         assert len(tokenizer.encode(c.text).ids) <= MODEL_WINDOW
+
+
+GLOSSARY = (
+    "Free-rider\n"
+    "An activity that is undertaken without requiring any intervention from the carbon market but that\n"
+    "nonetheless receives credit for the GHG emission reductions or removals that it generates\n"
+    "Free, Prior, and Informed Consent (FPIC)\n"
+    "A safeguard to protect the rights of indigenous peoples and local communities, particularly relating to\n"
+    "decision-making processes that affect their lands. To satisfy the meaning of FPIC, consent is needed.\n"
+)
+
+
+def _sentences(text: str) -> list[str]:
+    return [text[a:b] for a, b in split_sentences(text, [], [])]
+
+
+def test_a_glossary_term_on_its_own_line_starts_a_sentence():
+    got = _sentences(GLOSSARY)
+    assert got[0].startswith("Free-rider") and got[0].endswith("that it generates")
+    assert got[1].startswith("Free, Prior, and Informed Consent (FPIC)\nA safeguard")
+    assert got[2] == "To satisfy the meaning of FPIC, consent is needed."
+
+
+@pytest.mark.parametrize("text", [
+    # a wrapped two-line heading stays whole
+    "2 OPENING A VERRA REGISTRY\nACCOUNT\nA Verra Registry account shall be opened by any entity that wants units.",
+    # a line the one before runs on into is prose, not a term
+    "units that are issued in the name of the\nVerified Carbon Standard Program\nAnd the registry shall record them there.",
+    # a title-like line with a clause inside ("…, then the") is wrapped prose
+    "where a project also applies for it\nEnergy Label Requirements, then the Gold Standard\nValidation Body shall review it.",
+])
+def test_wrapped_headings_and_prose_are_not_cut(text):
+    got = _sentences(text)
+    assert not any(s.startswith(("ACCOUNT", "Verified", "Energy")) for s in got)
+
+
+def test_a_provision_number_with_a_bar_starts_a_sentence():
+    text = ("14| DOUBLE COUNTING REQUIREMENTS\nDouble Issuance\n14.1.1 |Double issuance occurs when more than one"
+            " unit is issued for the same reductions.\n14.1.2 |As outlined in the rules, projects shall say so.")
+    got = _sentences(text)
+    assert "14.1.1 |Double issuance occurs when more than one unit is issued for the same reductions." in got
+    assert got[-1] == "14.1.2 |As outlined in the rules, projects shall say so."
+
+
+def test_acronym_list_rows_are_sentences_of_their_own():
+    text = ("Acronym/Abbreviation Full text\nAE Applicant entity\nA/R Afforestation and reforestation\n"
+            "CDM Clean development mechanism\nCMP Conference of the Parties serving as the meeting of the Parties to\n"
+            "the Kyoto Protocol\nCOP Conference of the Parties\n")
+    got = _sentences(text)
+    assert "CDM Clean development mechanism" in got
+    assert "CMP Conference of the Parties serving as the meeting of the Parties to\nthe Kyoto Protocol" in got
+
+
+def test_two_prose_lines_opening_with_acronyms_are_not_a_list():
+    text = "The projects shall be registered and\nCDM project activities are counted when\nGHG reductions are verified."
+    assert _sentences(text) == [text]

@@ -280,7 +280,8 @@ class Assistant:
         s = self.settings
         back = partial(run_back, self.search.lexical)
         if not ev.compared:
-            chosen = select(glossary_first(ev.scored, self.model().min_sentence_p), s.max_answer_sentences,
+            scored = self.glossary.on_term(ev.standalone, ev.scored) if ev.asked.definition else ev.scored
+            chosen = select(glossary_first(scored, self.model().min_sentence_p), s.max_answer_sentences,
                             s.select_relative, s.select_floor, other_page=s.select_other_page)
             quotes = distinct([(p, with_value_neighbour(y, ev.asked) if k == 0 else y) for p, x in chosen
                                for k, y in enumerate(read_list(whole_sentence(x, back), more=self.run_on))])

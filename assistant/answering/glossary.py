@@ -9,6 +9,7 @@ import hashlib
 import json
 import re
 
+from assistant.answering.term_extract import norm_term
 from assistant.models import Passage
 from assistant.retrieval.hybrid import FAMILIES
 from ingest.clean import normalise_ws
@@ -51,6 +52,7 @@ class Glossary:
     def __init__(self, search):
         self.search = search
         self._definitions = None
+        self._entries_for: tuple = (None, {})
 
     def index(self):
         """Defined terms of the corpus (cached per index version)."""
@@ -73,6 +75,44 @@ class Glossary:
             pages = {k: normalise_ws(v) for k, v in pages.items()}
             self._definitions = (version, DefinitionIndex.build(self.search), pages)
         return self._definitions
+
+    def on_term(self, question: str, scored: list) -> list:
+        """(p, sentence) pairs less those that belong to another term's entry on a glossary page.
+
+        Glossary pages set one entry after another, so "What is a free-rider?" also scores the
+        next entries ("Forced Labor Any work …") on shared page words; they answer another question.
+        """
+        term = definition_term(question)
+        if not term or not scored:
+            return scored
+        try:
+            index = self._cache()[1]
+        except Exception:  # definitions are a bonus; the scored sentences still answer
+            return scored
+        asked = set(index.resolve(term))
+        if not asked & index.by_key.keys():  # a term the glossaries do not define: nothing to tell apart
+            return scored
+        entries = self._entries(index)
+        keep = []
+        for p, x in scored:
+            text = normalise_ws(x.text)
+            head = norm_term(text[:100])
+            owner = next((keys for t, keys, body in entries.get((x.passage.doc_id, x.page), ())
+                          if head == t or head.startswith(t + " ") or text in body), None)
+            if owner is None or owner & asked:
+                keep.append((p, x))
+        return keep or scored
+
+    def _entries(self, index) -> dict[tuple[str, int], list[tuple[str, set[str], str]]]:
+        """Per glossary page, its entries as (normalised term, its lookup keys, definition), longest term first."""
+        if self._entries_for[0] is not index:
+            pages: dict[tuple[str, int], list[tuple[str, set[str], str]]] = {}
+            for d in index.definitions:
+                if d.kind in ("list", "table"):
+                    entry = (norm_term(d.term), {norm_term(d.term), *d.aliases}, normalise_ws(d.definition))
+                    pages.setdefault((d.doc_id, d.page), []).append(entry)
+            self._entries_for = (index, {k: sorted(v, key=lambda e: -len(e[0])) for k, v in pages.items()})
+        return self._entries_for[1]
 
     def passages(self, question: str, allowed: list[str] | None) -> list[Passage]:
         """Glossary definitions of the term a 'what is X' question asks about, as passages."""

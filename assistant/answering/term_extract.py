@@ -5,6 +5,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from assistant.retrieval.views import DocView, doc_views
+from ingest.chunking import title_line
 from ingest.clean import normalise_ws
 
 # Bumped when extraction finds other definitions, so a cached table of the same index is rebuilt
@@ -56,17 +57,6 @@ def _aliases(term: str) -> tuple[str, list[str]]:
     head, inner = term[: m.start()].strip(), m.group(1).strip()
     keys = [norm_term(term), norm_term(head), norm_term(inner)]
     return term, [k for i, k in enumerate(keys) if k and k not in keys[:i]]
-
-
-def _is_title_term(line: str) -> bool:
-    """A short Title-case line with no end punctuation: a glossary term on its own line."""
-    words = line.split()
-    if not words or len(words) > 8 or len(line) > 70 or line[-1] in ".,;:" or not line[0].isupper():
-        return False
-    if sum(c.isdigit() for c in line) > 3:
-        return False
-    long_words = [w for w in words if len(w) > 3 and w[0].isalpha()]
-    return not long_words or sum(w[0].isupper() for w in long_words) / len(long_words) >= 0.75
 
 
 def _sentence_case_term(line: str, nxt: str) -> bool:
@@ -154,7 +144,7 @@ def _from_list(view: DocView, out: list[Definition]) -> None:
     body: list[str] = []
     for i, (ln, off) in enumerate(lines):
         nxt = lines[i + 1][0] if i + 1 < len(lines) else ""
-        starts = ((_is_title_term(ln) and nxt and (not _is_title_term(nxt) or nxt.startswith(("See ", "•"))))
+        starts = ((title_line(ln) and nxt and (not title_line(nxt) or nxt.startswith(("See ", "•"))))
                   or _sentence_case_term(ln, nxt))
         if starts and not lines[i - 1][0].endswith(_CONTINUES):
             if cur and body:
