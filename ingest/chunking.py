@@ -70,7 +70,7 @@ def _acronym_rows(lines: list[str], offsets: list[int]) -> list[int]:
     return out
 
 
-def _term_starts(text: str) -> list[int]:
+def _term_starts(lines: list[str], offsets: list[int]) -> list[int]:
     """Offsets of glossary terms and headings set on their own line between two lines of prose.
 
     A glossary definition often has no full stop ("… that it generates\nFree, Prior, and Informed
@@ -78,10 +78,6 @@ def _term_starts(text: str) -> list[int]:
     next term. The term stays with the definition it opens. A wrapped two-line heading is left whole
     (the line before is itself title-like), and so is a line the one before runs on into.
     """
-    lines = text.split("\n")
-    offsets = [0]
-    for ln in lines[:-1]:
-        offsets.append(offsets[-1] + len(ln) + 1)
     out = []
     for i in range(1, len(lines) - 1):
         prev, ln, nxt = lines[i - 1].strip(), lines[i].strip(), lines[i + 1].strip()
@@ -90,7 +86,16 @@ def _term_starts(text: str) -> list[int]:
         prose_after = nxt[:1].isupper() and len(nxt) > 40 and not title_line(nxt)
         if prose_before and prose_after and _term_line(ln):
             out.append(offsets[i] + len(lines[i]) - len(lines[i].lstrip()))
-    return out + _acronym_rows(lines, offsets)
+    return out
+
+
+def _line_starts(text: str) -> list[int]:
+    """Where a line, not a full stop, starts a sentence: a term or heading on its own line, an acronym row."""
+    lines = text.split("\n")
+    offsets = [0]
+    for ln in lines[:-1]:
+        offsets.append(offsets[-1] + len(ln) + 1)
+    return _term_starts(lines, offsets) + _acronym_rows(lines, offsets)
 
 
 @lru_cache(maxsize=4)
@@ -114,7 +119,7 @@ def split_sentences(text: str, page_starts: list[int], section_offsets: list[int
         cuts.add(m.end())
     cuts.update(m.start() + 1 for m in _BREAK_LINE.finditer(text))
     cuts.update(m.end() for m in _CLAUSE_END.finditer(text))
-    cuts.update(_term_starts(text))
+    cuts.update(_line_starts(text))
     cuts.update(page_starts)
     cuts.update(section_offsets)
     spans = []
