@@ -141,3 +141,19 @@ def test_a_quote_whose_chunk_starts_inside_its_sentence_is_read_from_the_sentenc
     s1 = first("c1")
     assert whole_sentence(s1, back) is s1   # a sentence that starts as one is left alone
     assert whole_sentence(first("c2"), None).text.startswith(", cleared")
+
+
+def test_a_lead_in_ending_in_a_semicolon_brings_its_list():
+    """'… is;' then 'a. …': some rulebooks end a lead-in with ';' where ':' is meant."""
+    p = _passage("12.1.2 |At minimum, the VVB shall conduct physical site visit;\na.\nWithin two years of project"
+                 " start date; and\n\nb.\nOnce every three years after the first physical site visit.\n"
+                 "12.1.3 |The VVB may combine both audits.")
+    got = read_list(_lead(p, "12.1.2"))
+    assert len(got) == 1 and got[0].text.endswith("b. Once every three years after the first physical site visit.")
+    assert _on_its_page(p, got[0])
+
+
+def test_an_item_ending_in_a_semicolon_is_no_lead_in():
+    """'a. … ;' followed by 'b. …' is one item of a list, not the start of another."""
+    p = _passage("The registry shall be:\na. publicly available;\nb. updated every year.\nOther prose follows here.")
+    assert [s.text for s in read_list(_lead(p, "a. publicly"))] == ["a. publicly available;"]
