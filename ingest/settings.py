@@ -19,7 +19,8 @@ from pydantic_settings import (
 INDEX_FIELDS = ("embedding_model", "embedding_backend", "chunk_tokens", "chunk_overlap_tokens")
 # Bumped when extraction, clean-up or chunking code changes what gets stored (6: PDFium extraction; 7: sentence
 # vectors beside the chunks; 8: provision numbers drawn as images become sections; 9: a glossary term or
-# heading on its own line starts a sentence, and so does a provision numbered "14.1.1 |Double …").
+# heading on its own line starts a sentence, and so do a provision numbered "14.1.1 |Double …" and each row
+# of an acronym list).
 INDEX_SCHEMA = 9
 # Fields that change answers without touching the index.
 ANSWER_FIELDS = (

@@ -50,17 +50,17 @@ def _lead_style(text: str) -> tuple | None | bool:
     return _style(m.group(1)) if m.group(1) else None
 
 
-def _semicolon_lead(sent: Sentence) -> bool:
+def _semicolon_lead(sent: Sentence, following: list[Sentence]) -> bool:
     """'12.1.4 |A physical site visit by VVB is;' then 'a. not mandatory …': a ';' that introduces a list.
 
     Some rulebooks (the Gold Standard's, a dozen times) end a lead-in with ';' where ':' is meant. It
     counts only when the sentence is no item itself and the next one on its page opens a list
     with its first enumerator (a, 1, i); an item ending in ';' is followed by the next item instead.
     """
-    if not sent.text.rstrip().endswith(";") or _enum_of(sent.text):
+    if _enum_of(sent.text) or not following:
         return False
-    nxt = next((x for x in sentences(sent.passage) if x.offset > sent.offset), None)
-    enum = _enum_of(nxt.text) if nxt is not None and nxt.page == sent.page else None
+    nxt = following[0]
+    enum = _enum_of(nxt.text) if nxt.page == sent.page else None
     return bool(enum) and enum.strip("().").lower() in ("a", "1", "i")
 
 
@@ -102,11 +102,15 @@ def read_list(sent: Sentence, more: Callable[[Passage], Passage | None] | None =
     the lead-in there; and only into an item of the same style among the next page's first lines.
     """
     style = _lead_style(sent.text)
-    if style is False and not _semicolon_lead(sent):
+    semicolon = style is False and sent.text.rstrip().endswith(";")
+    if style is False and not semicolon:
         return [sent]
-    style = None if style is False else style
     body = sent.passage
     following = [x for x in sentences(body) if x.offset > sent.offset]
+    if semicolon:
+        if not _semicolon_lead(sent, following):
+            return [sent]
+        style = None
     if more and not any(x.page > sent.page for x in following):
         joined = more(body)
         if joined is not None:
