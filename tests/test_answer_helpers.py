@@ -65,6 +65,9 @@ def test_definition_term_extraction():
     assert definition_term("Who counts as a smallholder under Gold Standard's land-use rules?") == "smallholder"
     assert definition_term("Do Verra and the CDM define leakage the same way?") == "leakage"
     assert definition_term("What is meant by additionality in the CDM?") == "additionality"
+    # "what does X cover" asks what the term takes in; a document "requiring" something is a rule question.
+    assert definition_term("What does ARR cover under the VCS Program?") == "ARR"
+    assert definition_term("What does the VCS Standard require for VCUs used under CORSIA?") == ""
 
 
 

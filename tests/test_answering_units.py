@@ -11,7 +11,7 @@ from assistant.answering.answerability import Model, load
 from assistant.answering.compress import evidence_passages
 from assistant.answering.features import FEATURES, Q_FEATURES, Candidate, pair_features, question_features
 from assistant.answering.question import analyse, has_value, names_attribute, unknown_names
-from assistant.answering.scoring import glossary_first, select, with_value_neighbour
+from assistant.answering.scoring import chart_data, glossary_first, quotable, select, title_echo, with_value_neighbour
 from assistant.retrieval.lexical import LexicalIndex
 from assistant.retrieval.neighbours import run_on
 from assistant.models import Citation, Passage
@@ -399,3 +399,18 @@ def test_low_confidence_note_only_under_the_bar():
 
     assert low_confidence_note(0.36, 0.5).startswith("low confidence (0.36)")
     assert low_confidence_note(0.5, 0.5) is None
+
+
+def test_chart_data_and_the_title_block_are_not_quotable():
+    """A figure's numbers read out as a run, or the document's own title line, state nothing."""
+    assert chart_data("Figure VII.12: Status of Sovereign Green Bond issuances in 2021 21.7 16.1 15.3 14.2 8.8 5.7 0 5 10")
+    assert not chart_data("Between 2011, 2013, 2015 and 2017 the carbon stock rose by 2.5 per cent.")
+    title = "India - Japan Joint Crediting Mechanism (JCM): JCM's strong RE track record supports India's NDC targets"
+    assert title_echo("ICRA's CLIMATE SERIES India - Japan Joint Crediting Mechanism (JCM) JCM's strong RE track "
+                      "record supports India's NDC targets JANUARY 2026", title)
+    assert not title_echo("Launched in 2013, the JCM operates as a bilateral carbon-market mechanism through which "
+                          "Japan partners with other countries.", title)
+    p = _passage("x")
+    assert quotable("The registration review fee shall be paid before Verra processes a project registration.", p)
+    assert not quotable("Fees", p)  # below the length bound
+    assert not quotable("Uncertainty deduction by band 10 20 30 40 50 60 per cent of the estimate", p)

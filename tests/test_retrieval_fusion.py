@@ -155,6 +155,25 @@ def test_short_names_are_a_titles_codes_and_subtitle():
         "gs-pr": ["gs-pr"]}
 
 
+def test_an_edition_year_names_one_document_of_a_serial():
+    """'The 2023-24 Survey' is one edition; 'the 2022-23 and 2023-24 Economic Surveys' are both."""
+    assert short_names("Economic Survey 2023-24, Chapter 6: Climate Change and Energy Transition") == [
+        "climate change and energy transition", "economic survey 2023-24", "2023-24 economic survey", "2023-24 survey"]
+    assert short_names("Paris Agreement") == []
+    registry = {"es-22": {"title": "Economic Survey 2022-23, Chapter 7: Climate Change and Environment",
+                          "issuer": "Ministry of Finance"},
+                "es-23": {"title": "Economic Survey 2023-24, Chapter 6: Climate Change and Energy Transition",
+                          "issuer": "Ministry of Finance"},
+                "syn": {"title": "NDC synthesis report (FCCC/PA/CMA/2023/12)", "issuer": "UNFCCC"}}
+    patterns = name_patterns({d: aliases(d, r) for d, r in registry.items()})
+    assert families_in("how does the 2023-24 survey describe article 6.4?", patterns, None) == {"es-23": ["es-23"]}
+    assert families_in("what does the economic survey 2022-23 say?", patterns, None) == {"es-22": ["es-22"]}
+    assert families_in("what changed between the 2022-23 and 2023-24 economic surveys?", patterns, None) == {
+        "economic-survey": ["es-22", "es-23"]}
+    assert families_in("what did india promise in 2022-23?", patterns, None) == {}
+    assert families_in("what does the unfccc synthesis count?", patterns, None) == {"ndc-synthesis": ["syn"]}
+
+
 
 @pytest.mark.parametrize("question, side_by_side", [
     ("how do vcs and gold standard treat leakage?", True),

@@ -42,7 +42,8 @@ def definition_term(question: str) -> str:
         return ""  # "what is the crediting period for ARR projects" asks a rule, not a definition
     term = re.sub(r"^(?:definition|meaning)\s+of\s+(?:an?\s+|the\s+)?", "", term, flags=re.I)
     # "What does X mean under the VCS Program?": the verb sits before the qualifier that was cut.
-    term = re.sub(r"\s+(?:mean|means|stand for|refer to)$", "", term, flags=re.I)
+    # "What does ARR cover under the VCS Program?" asks what the term takes in: its definition too.
+    term = re.sub(r"\s+(?:mean|means|stand for|refer to|cover|include|encompass|comprise)$", "", term, flags=re.I)
     return term.strip() if 0 < len(term.split()) <= 6 else ""
 
 

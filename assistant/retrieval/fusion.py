@@ -13,8 +13,11 @@ FAMILIES = {
     "vanuatu": ["vanuatu"],
     "economic-survey": ["economic survey"],
     "icra": ["icra"],
-    "ndc-synthesis": ["ndc synthesis", "synthesis report"],
+    "ndc-synthesis": ["ndc synthesis", "synthesis report", "unfccc synthesis"],
 }
+# "Economic Survey 2023-24, Chapter 6: …": a name followed by the year or year range of its edition.
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_EDITION = re.compile(r"^(?P<base>[A-Z][A-Za-z&' ]*[A-Za-z]),? (?P<year>(?:19|20)\d\d(?:-\d\d)?)\b")
 
 
 def aliases(doc_id: str, record: dict) -> dict[str, list[str]]:
@@ -28,14 +31,24 @@ def aliases(doc_id: str, record: dict) -> dict[str, list[str]]:
 
 
 def short_names(title: str) -> list[str]:
-    """What users call a document besides its full title: its codes ('TOOL07') and its subtitle.
+    """What users call a document besides its full title: its codes ('TOOL07'), subtitle and edition.
 
     "Gold Standard for the Global Goals: Principles & Requirements (core document 101)" is
-    "Principles & Requirements"; "Methodological tool TOOL07: Tool to calculate …" is "TOOL07".
+    "Principles & Requirements"; "Methodological tool TOOL07: Tool to calculate …" is "TOOL07";
+    "Economic Survey 2023-24, Chapter 6: …" is also "the 2023-24 Survey" and "the 2023-24 Economic Survey".
     """
     codes = [c.lower() for c in re.findall(r"(?<![\w-])[A-Z]{2,}\d{2,}(?![\w-])", title)]  # not CDM-EB07-A04
     sub = re.sub(r"\s*\([^)]*\)", "", title.rsplit(":", 1)[1]).strip().lower() if ":" in title else ""
-    return list(dict.fromkeys(codes + ([sub] if len(sub.split()) >= 2 else [])))
+    return list(dict.fromkeys(codes + ([sub] if len(sub.split()) >= 2 else []) + edition_names(title)))
+
+
+def edition_names(title: str) -> list[str]:
+    """Names of one edition of a serial document: 'economic survey 2023-24', '2023-24 economic survey', '2023-24 survey'."""
+    m = _EDITION.match(title)
+    if not m or len(m["base"].split()) < 2:
+        return []
+    base, year = m["base"].lower(), m["year"]
+    return [f"{base} {year}", f"{year} {base}", f"{year} {base.split()[-1]}"]
 
 
 def name_patterns(names: dict[str, dict[str, list[str]]]) -> list[tuple[re.Pattern, str, list[str]]]:
@@ -48,8 +61,10 @@ def name_patterns(names: dict[str, dict[str, list[str]]]) -> list[tuple[re.Patte
     for doc_id, fams in names.items():
         for fam, ns in fams.items():
             groups.setdefault((fam, tuple(ns)), []).append(doc_id)
-    # "the 2022-23 and 2023-24 Economic Surveys": a plural of a name in words names it too ("vcss" stays unknown)
-    return [(re.compile(r"\b(?:" + "|".join(re.escape(n) + ("s?" if " " in n else "") for n in ns) + r")\b"),
+    # "the 2022-23 and 2023-24 Economic Surveys": a plural of a name in words names it too ("vcss" stays
+    # unknown), but not of an edition's name: that plural names the editions together, so the family counts.
+    return [(re.compile(r"\b(?:" + "|".join(re.escape(n) + ("s?" if " " in n and not _YEAR.search(n) else "")
+                                              for n in ns) + r")\b"),
              fam, docs)
             for (fam, ns), docs in groups.items()]
 
