@@ -414,3 +414,14 @@ def test_chart_data_and_the_title_block_are_not_quotable():
     assert quotable("The registration review fee shall be paid before Verra processes a project registration.", p)
     assert not quotable("Fees", p)  # below the length bound
     assert not quotable("Uncertainty deduction by band 10 20 30 40 50 60 per cent of the estimate", p)
+
+
+def test_closest_cosine_reads_only_passages_the_dense_side_ranked():
+    """BM25-only passages carry no cosine: with none from the dense side there is nothing to gate on."""
+    from assistant.answering.scoring import closest_cosine
+
+    dense = _passage("a")
+    dense.dense_rank, dense.dense_score = 2, 0.41
+    lexical_only = _passage("b", pid="p2")
+    assert closest_cosine([lexical_only]) is None
+    assert closest_cosine([lexical_only, dense]) == 0.41

@@ -120,3 +120,18 @@ def test_an_answer_below_low_confidence_carries_a_warning(indexed_settings):
     assert not quiet.abstained and not any(w.startswith("low confidence") for w in quiet.warnings)
     assert loud.answer == quiet.answer
     assert any(w.startswith(f"low confidence ({loud.confidence:.2f})") for w in loud.warnings)
+
+
+def test_a_question_no_passage_is_close_to_abstains_as_off_topic(indexed_settings):
+    """Below `off_topic_cosine` the answer says the corpus is not about the topic, at confidence 0."""
+    from assistant.answering.answer import Assistant
+
+    question = "What vaccines are required to travel to Kenya?"
+    shut = Assistant(indexed_settings.model_copy(update={"off_topic_cosine": 0.99})).ask(question)
+    assert shut.abstained and shut.confidence == 0.0
+    assert "No indexed document is about this topic" in shut.answer and "similarity 0." in shut.answer
+    # the same gate, open: the in-domain question is answered as before, its confidence the model's
+    doe = "What is a DOE in the CDM?"
+    opened = Assistant(indexed_settings.model_copy(update={"off_topic_cosine": 0.0})).ask(doe)
+    assert not opened.abstained and opened.confidence > 0.0
+    assert Assistant(indexed_settings).ask(doe).answer == opened.answer

@@ -15,12 +15,15 @@ _WHAT = {
 
 
 def abstain_text(asked: Asked | None, cits, searched: list[str], docs: dict[str, dict],
-                 unknown: list[str] | None = None, unindexed: list | None = None) -> str:
+                 unknown: list[str] | None = None, unindexed: list | None = None, off_topic: float | None = None) -> str:
     """One paragraph: the documents do not say X; they mention the topic at [n]; what was searched, and not."""
     near = " ".join(f"[{c.n}]" for c in cits)
     what = _WHAT.get(asked.attribute, "") if asked else ""
     topical = [c for c in cits if asked and names_attribute(c.quote, asked)]
-    if unknown:
+    if off_topic is not None:
+        lead = (f"{ABSTAIN_TEXT} No indexed document is about this topic: the closest passage matches the "
+                f"question only weakly (similarity {off_topic:.2f}).")
+    elif unknown:
         names = " or ".join(f"“{u}”" for u in unknown)
         lead = f"{ABSTAIN_TEXT} No indexed document mentions {names}."
     elif what and topical:

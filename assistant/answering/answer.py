@@ -22,7 +22,7 @@ from assistant.answering.glossary import Glossary
 from assistant.answering.question import analyse, unknown_names
 from assistant.answering.rerank import cited_first, rerank
 from assistant.answering.state import Evidence, Turn
-from assistant.answering.scoring import (Scorer, glossary_first, idf_table, missing_share, nearest, select,
+from assistant.answering.scoring import (Scorer, closest_cosine, glossary_first, idf_table, missing_share, nearest, select,
                                          with_value_neighbour)
 from assistant.retrieval.coverage import not_indexed_note, unindexed_named
 from assistant.retrieval.followup import rewrite_followup
@@ -188,7 +188,7 @@ class Assistant:
                         round(j.support, 4), retrieval_ms, round(missing, 4), j.lacks_value,
                         unknown_names(standalone, self.search.lexical.vocab.__contains__), j.sentence_p,
                         j.passage_scores, compares(standalone.lower(), view.patterns, fams),
-                        unindexed_named(topic, self.entries, set(self.search.documents())))
+                        unindexed_named(topic, self.entries, set(self.search.documents())), closest_cosine(passages))
 
     def respond(self, turn: Turn) -> Answer:
         """Chain steps 4-5: quote the sentences that state the answer (or let the LLM write it, grounded), or abstain."""
@@ -198,8 +198,9 @@ class Assistant:
         result = None
         # the floor is the sentence model's (as in training), not the passage-stacked probability
         best_p = float(np.max(ev.sentence_p)) if ev.sentence_p is not None and len(ev.sentence_p) else 0.0
+        off_topic = ev.closest is not None and ev.closest < self.settings.off_topic_cosine
         confident = (bool(ev.passages) and ev.support >= self.threshold() and not ev.lacks_value and not ev.unknown
-                     and best_p >= self.model().min_sentence_p)
+                     and best_p >= self.model().min_sentence_p and not off_topic)
         if answerer == "llm" and confident:
             try:
                 evidence, quoted = self.llm_evidence(ev)
@@ -232,7 +233,8 @@ class Assistant:
             else:
                 cits = nearest(ev.scored)
         if abstained:
-            text = abstain_text(ev.asked, cits, ev.searched, self.search.documents(), ev.unknown, ev.unindexed)
+            text = abstain_text(ev.asked, cits, ev.searched, self.search.documents(), ev.unknown, ev.unindexed,
+                                ev.closest if off_topic else None)
         else:
             warnings += [n for n in (low_confidence_note(ev.support, self.settings.low_confidence),
                                      ev.unindexed and not_indexed_note(ev.unindexed)) if n]
@@ -246,7 +248,8 @@ class Assistant:
             answerer=answerer if answerer == "extractive" else f"llm:{provider}",
             settings_digest=f"{self.settings.digest()}-m{self.model().digest}", standalone_question=ev.standalone,
             searched_documents=ev.searched, filters=turn.filters.to_dict() if turn.filters else {},
-            unsupported=unsupported, warnings=warnings, confidence=ev.support,
+            # an off-topic question is not one the corpus answers, whatever the in-domain model says
+            unsupported=unsupported, warnings=warnings, confidence=0.0 if off_topic else ev.support,
             evidence=[{"n": i + 1, "p": round(p, 4), "doc_id": x.passage.doc_id, "page": x.page, "text": x.text}
                       for i, (p, x) in enumerate(ev.scored[:5])],
         )

@@ -69,6 +69,12 @@ def idf_table(token_lists: list[list[str]]) -> dict[str, float]:
     return {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
 
 
+def closest_cosine(passages: list[Passage]) -> float | None:
+    """The best dense cosine of the question to a retrieved passage; None when no passage came from the dense side."""
+    sims = [p.dense_score for p in passages if p.dense_rank and p.dense_score is not None]
+    return max(sims) if sims else None
+
+
 def missing_share(question: str, passages: list[Passage], idf: dict[str, float]) -> float:
     """IDF-weighted share of the question's terms that appear in none of the passages.
 

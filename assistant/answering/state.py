@@ -35,6 +35,7 @@ class Evidence:
     passage_scores: np.ndarray | None = None  # the reranker's score per passage (None: keep retrieval order)
     compared: bool = False  # the question sets the named families side by side (fusion.compares)
     unindexed: list = field(default_factory=list)  # listed documents the question names that the index lacks
+    closest: float | None = None  # best cosine of the question to a retrieved passage (None: no dense side ran)
 
 
 @dataclass
