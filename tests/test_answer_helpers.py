@@ -147,3 +147,27 @@ def test_a_definition_question_drops_the_other_entries_of_its_glossary_page():
     # a term no glossary defines, or a question that asks no definition, keeps everything
     assert g.on_term("What is a carbon widget?", scored) == scored
     assert g.on_term("Who approves methodologies?", scored) == scored
+
+
+def test_a_count_question_needs_a_number_on_what_it_counts():
+    """'How many members' is answered by 'seven members', not by 'within 30 days' or a modifier's number."""
+    from assistant.answering.counted import counted, puts_number_on
+    from assistant.answering.question import analyse, states_value
+
+    assert counted("How many members sit on the Verra Board?") == ("member",)
+    assert counted("How many NDCs and Parties does the synthesis report cover?") == ("ndc", "party")
+    assert counted("How many gigawatts of nuclear capacity does India aim for?") == ("gigawatt", "gw")
+    assert counted("What fee applies?") == ()
+    board = analyse("How many members sit on the Verra Board?")
+    assert board.counted == ("member",)
+    assert not states_value("Verra shall respond within 30 days.", board)
+    assert states_value("The Board has seven members.", board)
+    renewals = counted("How many Design Certification Renewals can a project get?")
+    assert puts_number_on("A Project is limited to one Renewal (i.e. maximum 10 years certification).", renewals)
+    assert not puts_number_on("A five - year Design Certification Renewal cycle applies to all projects.", renewals)
+    assert puts_number_on("This report covers the 168 latest available NDCs.", ("ndc",))
+    assert puts_number_on("All NDCs cover CO2, while 91 per cent cover CH4.", ("ndc",))  # a share of them
+    # a clause number is no count (states_value strips references first)
+    assert not states_value("Section 4.2 of the NDC guidance applies.", analyse("How many NDCs cover methane?"))
+    # a question that counts nothing in particular keeps the plain number test
+    assert states_value("The levy is 0.20 per VCU.", analyse("What is the levy per VCU?"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from assistant.answering.counted import counted, puts_number_on
 from assistant.normative.sentence import find_modal
 from assistant.retrieval.text import content_words, tokenize
 
@@ -99,6 +100,7 @@ class Asked:
     listing: bool = False
     bigrams: frozenset = field(default_factory=frozenset)
     given: tuple[str, ...] = ()  # numbers the question itself states: echoing them answers nothing
+    counted: tuple[str, ...] = ()  # what a "how many" question counts: a number must stand on it
 
 
 # Questions name a rule's force in words a rulebook's sentence does not use ("is X required", "allowed").
@@ -151,7 +153,7 @@ def analyse(question: str) -> Asked:
                                 if len(m.group()) >= 4 or not q[max(0, m.start() - 1):m.start()].isalpha()))
     return Asked(q, terms, subject or terms, attr, tuple(words), value,
                  bool(_DEFINE.search(q)) and attr == "" and not _LIST_Q.search(q),
-                 bool(_LIST_Q.search(q)), bigrams, given)
+                 bool(_LIST_Q.search(q)), bigrams, given, counted(q) if attr == "count" else ())
 
 
 # Numbers that point somewhere rather than state a quantity: clause, table and version numbers.
@@ -217,8 +219,12 @@ def has_value(text: str, value: str, given: tuple[str, ...] = ()) -> bool:
 
 
 def states_value(text: str, asked: Asked) -> bool:
-    """has_value for an analysed question: its kind of value, beyond the numbers it gives."""
-    return has_value(text, asked.value, asked.given)
+    """has_value for an analysed question: its kind of value, beyond the numbers it gives, on what it counts.
+
+    Dev 392 has 36 "how many" questions, 30 of them about counts the documents never give ("How many
+    members sit on the Verra Board?"); any number in a sentence ("within 30 days") passed for their answer.
+    """
+    return has_value(text, asked.value, asked.given) and puts_number_on(strip_references(text), asked.counted)
 
 
 def names_attribute(text: str, asked: Asked) -> bool:
