@@ -171,3 +171,16 @@ def test_a_count_question_needs_a_number_on_what_it_counts():
     assert not states_value("Section 4.2 of the NDC guidance applies.", analyse("How many NDCs cover methane?"))
     # a question that counts nothing in particular keeps the plain number test
     assert states_value("The levy is 0.20 per VCU.", analyse("What is the levy per VCU?"))
+
+
+def test_a_fee_is_stated_next_to_its_name():
+    """'What fee does Gold Standard charge?' is not answered by a share of credits sent to the buffer."""
+    from assistant.answering.question import analyse, states_value
+
+    fee = analyse("What registration or issuance fee per GSVER does Gold Standard charge?")
+    assert not states_value("20% of the PERs are issued to the Gold Standard Buffer, the remaining 80% are issued "
+                            "to the Project Developers", fee)
+    assert states_value("The registration fee is USD 0.10 per GSVER issued.", fee)
+    far = "The registration fee is set out in the fee schedule, which Gold Standard publishes on its website and " \
+          "revises from time to time for all projects; projects above 10,000 tCO2 a year are reviewed first."
+    assert not states_value(far, fee)  # the amount is a project size, ten words past the fee

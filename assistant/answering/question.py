@@ -224,7 +224,21 @@ def states_value(text: str, asked: Asked) -> bool:
     Dev 392 has 36 "how many" questions, 30 of them about counts the documents never give ("How many
     members sit on the Verra Board?"); any number in a sentence ("within 30 days") passed for their answer.
     """
-    return has_value(text, asked.value, asked.given) and puts_number_on(strip_references(text), asked.counted)
+    if not (has_value(text, asked.value, asked.given) and puts_number_on(strip_references(text), asked.counted)):
+        return False
+    if asked.attribute not in _PRICED:
+        return True
+    # A fee or a penalty is stated next to its name: "20% of the PERs go to the buffer" is no fee.
+    words = text.split()
+    for i, w in enumerate(words):
+        if names_attribute(w, asked) and has_value(" ".join(words[max(0, i - FEE_NEAR): i + FEE_NEAR + 1]),
+                                                  asked.value, asked.given):
+            return True
+    return False
+
+
+_PRICED = ("fee", "penalty")
+FEE_NEAR = 10  # words: "the registration review fee … shall be USD 2,500"
 
 
 def names_attribute(text: str, asked: Asked) -> bool:
