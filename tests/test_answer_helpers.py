@@ -184,3 +184,13 @@ def test_a_fee_is_stated_next_to_its_name():
     far = "The registration fee is set out in the fee schedule, which Gold Standard publishes on its website and " \
           "revises from time to time for all projects; projects above 10,000 tCO2 a year are reviewed first."
     assert not states_value(far, fee)  # the amount is a project size, ten words past the fee
+
+
+def test_when_a_quoted_term_applies_or_which_date_counts_is_no_calendar_date():
+    """'When is generation "grid-connected"?' asks a condition; 'When was the MoC signed?' a date."""
+    from assistant.answering.question import analyse
+
+    assert analyse("When is electricity generation 'grid-connected' for Verra's purposes?").value == ""
+    assert analyse("Which date counts as the PoA's start date?").value == ""
+    assert analyse("When was the MoC signed?").value == "date"
+    assert analyse("Which date did India sign the MoC?").value == "date"

@@ -135,3 +135,18 @@ def test_a_question_no_passage_is_close_to_abstains_as_off_topic(indexed_setting
     opened = Assistant(indexed_settings.model_copy(update={"off_topic_cosine": 0.0})).ask(doe)
     assert not opened.abstained and opened.confidence > 0.0
     assert Assistant(indexed_settings).ask(doe).answer == opened.answer
+
+
+def test_a_name_no_document_mentions_stops_an_answer_unless_the_model_is_sure(indexed_settings, monkeypatch):
+    """'Zanzibar' is the asker's context when the model is sure the corpus answers: answered, with a warning."""
+    from assistant.answering import answer as answer_mod
+    from assistant.answering.answer import Assistant
+
+    question = "We work in Zanzibar. What is a DOE in the CDM?"
+    a = Assistant(indexed_settings)
+    monkeypatch.setattr(answer_mod, "UNKNOWN_NAME_OVERRIDE", 1.01)
+    stopped = a.ask(question)
+    assert stopped.abstained and "No indexed document mentions “Zanzibar”" in stopped.answer
+    monkeypatch.setattr(answer_mod, "UNKNOWN_NAME_OVERRIDE", 0.0)
+    said = a.ask(question)
+    assert not said.abstained and any("no indexed document mentions Zanzibar" in w for w in said.warnings)

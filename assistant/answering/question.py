@@ -125,7 +125,11 @@ def asked_modality(question: str) -> str:
 _WHEN_CONDITION = re.compile(r"\bwhen (can|could|may|might|should|would)\b|"
                              r"\bwhen (is|are|does|do|must)\b.*\b(treated|considered|regarded|"
                              r"deemed|counted|class(ed|ified)|eligible|allowed|permitted|required|appl(y|ies)|"
-                             r"qualif\w*|count)\b", re.I)
+                             r"qualif\w*|count)\b|"
+                             # "When is generation 'grid-connected'?" asks what a quoted term takes in
+                             r"\bwhen (is|are)\b[^?]*['‘\"“][\w -]+['’\"”]|"
+                             # "Which date counts as the PoA's start date?" asks which event's date
+                             r"\b(what|which) date (counts|is (considered|treated|deemed|used|taken))\b", re.I)
 # "What sanctions can Verra apply?" asks which ones; "how much", "monetary", "per tonne" ask for a sum.
 _SUM = re.compile(r"\b(how much|amount|how (large|high|big)|monetary|financial|per (tonne|ton|unit|credit|day))\b",
                   re.I)
