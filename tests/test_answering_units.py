@@ -11,7 +11,8 @@ from assistant.answering.answerability import Model, load
 from assistant.answering.compress import evidence_passages
 from assistant.answering.features import FEATURES, Q_FEATURES, Candidate, pair_features, question_features
 from assistant.answering.question import analyse, has_value, names_attribute, unknown_names
-from assistant.answering.scoring import chart_data, glossary_first, quotable, select, title_echo, with_value_neighbour
+from assistant.answering.quotes import chart_data, quotable, title_echo
+from assistant.answering.scoring import glossary_first, select, with_value_neighbour
 from assistant.retrieval.lexical import LexicalIndex
 from assistant.retrieval.neighbours import run_on
 from assistant.models import Citation, Passage

@@ -160,6 +160,7 @@ def analyse(question: str) -> Asked:
                  bool(_LIST_Q.search(q)), bigrams, given, counted(q) if attr == "count" else ())
 
 
+FEE_NEAR = 10  # words between a fee's name and its amount: "the registration review fee … shall be USD 2,500"
 # Numbers that point somewhere rather than state a quantity: clause, table and version numbers.
 _REF_NUM = re.compile(r"\b(sections?|paragraphs?|para\.|annex(es)?|appendix|tables?|figures?|fig\.|steps?|sub-steps?|"
                       r"versions?|pages?|p\.|chapters?|equations?|eq\.|tools?|articles?|decisions?|rules?|"
@@ -230,19 +231,13 @@ def states_value(text: str, asked: Asked) -> bool:
     """
     if not (has_value(text, asked.value, asked.given) and puts_number_on(strip_references(text), asked.counted)):
         return False
-    if asked.attribute not in _PRICED:
-        return True
-    # A fee or a penalty is stated next to its name: "20% of the PERs go to the buffer" is no fee.
-    words = text.split()
-    for i, w in enumerate(words):
-        if names_attribute(w, asked) and has_value(" ".join(words[max(0, i - FEE_NEAR): i + FEE_NEAR + 1]),
-                                                  asked.value, asked.given):
-            return True
-    return False
-
-
-_PRICED = ("fee", "penalty")
-FEE_NEAR = 10  # words: "the registration review fee … shall be USD 2,500"
+    if asked.attribute in ("fee", "penalty"):
+        # A fee or a penalty is stated next to its name: "20% of the PERs go to the buffer" is no fee.
+        words = text.split()
+        return any(names_attribute(w, asked) and has_value(" ".join(words[max(0, i - FEE_NEAR): i + FEE_NEAR + 1]),
+                                                           asked.value, asked.given)
+                   for i, w in enumerate(words))
+    return True
 
 
 def names_attribute(text: str, asked: Asked) -> bool:

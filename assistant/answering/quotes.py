@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from typing import Callable
 
 from assistant.models import Citation, Passage
+from assistant.retrieval.text import tokenize
 from ingest.chunking import split_sentences
 from ingest.clean import normalise_ws
+from ingest.solo import MAX_WORDS, MIN_WORDS
 
 
 
@@ -96,3 +98,34 @@ def whole_sentence(sent: Sentence, back: Callable[[Passage], tuple[Passage, int]
     if not whole or whole[-1].page != sent.page or not whole[-1].text.endswith(sent.text):
         return sent
     return whole[-1]
+
+
+# Six or more bare numbers in a row are a chart's data labels or axis ticks read out of a figure
+# ("Figure VII.12: … 21.7 16.1 15.3 14.2 8.8 5.7 2.3 0.8 0.5 0.4 0 5 10 15 20"): no dev gold quote
+# holds such a run, and 8 dev answers quoted one.
+_CHART_RUN = re.compile(r"(?:(?<!\S)[-+]?\d[\d.,]*%?\s+){5,}[-+]?\d[\d.,]*%?(?!\S)")
+
+
+def chart_data(text: str) -> bool:
+    """True when a 'sentence' holds a figure's numbers read out as a run (not quotable prose)."""
+    return bool(_CHART_RUN.search(text))
+
+
+def title_echo(text: str, title: str) -> bool:
+    """True when a sentence is the document's own title block ("ICRA's CLIMATE SERIES India - Japan JCM …").
+
+    "Who approves methodologies under the JCM?" was answered with the ICRA note's title line: it
+    shares the question's names and states nothing. No dev gold quote has half its words from its title.
+    """
+    toks = tokenize(text)
+    if len(toks) < 5 or not title:
+        return False
+    words = set(tokenize(title))
+    return sum(t in words for t in toks) / len(toks) >= 0.75
+
+
+def quotable(text: str, p: Passage) -> bool:
+    """A sentence worth judging as an answer: prose of a judged length, not chart data or the title block."""
+    # the length bounds are the background fill's (ingest/solo.py), so its vectors cover every candidate
+    sized = MIN_WORDS <= len(text.split()) <= MAX_WORDS or p.id.startswith("def:")
+    return sized and not chart_data(text) and not title_echo(text, p.title)

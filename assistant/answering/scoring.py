@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import math
-import re
 import threading
 from dataclasses import dataclass
 
@@ -17,11 +16,10 @@ from assistant.answering.features import Candidate, lacks_value, pair_features, 
 from assistant.answering.question import Asked, states_value
 from assistant.answering.rerank import passage_scores, restack
 from assistant.models import Citation, Passage
-from assistant.answering.quotes import Sentence, cite, sentences, span
+from assistant.answering.quotes import Sentence, cite, quotable, sentences, span
 from assistant.retrieval.text import content_words, token_overlap, tokenize
 from ingest.chunking import sentence_spans
 from ingest.models import embed_text
-from ingest.solo import MAX_WORDS, MIN_WORDS
 
 CACHE_SIZE = 2000  # passages
 TEXT_CACHE_SIZE = 20000  # sentences
@@ -35,30 +33,6 @@ TEXT_CACHE_SIZE = 20000  # sentences
 LATE_POOL = 48
 LATE_WEIGHT = 1.0
 EMBEDDED = 12
-# Six or more bare numbers in a row are a chart's data labels or axis ticks read out of a figure
-# ("Figure VII.12: … 21.7 16.1 15.3 14.2 8.8 5.7 2.3 0.8 0.5 0.4 0 5 10 15 20"): no dev gold quote
-# holds such a run, and 8 dev answers quoted one.
-_CHART_RUN = re.compile(r"(?:(?<!\S)[-+]?\d[\d.,]*%?\s+){5,}[-+]?\d[\d.,]*%?(?!\S)")
-
-
-def chart_data(text: str) -> bool:
-    """True when a 'sentence' holds a figure's numbers read out as a run (not quotable prose)."""
-    return bool(_CHART_RUN.search(text))
-
-
-def title_echo(text: str, title: str) -> bool:
-    """True when a sentence is the document's own title block ("ICRA's CLIMATE SERIES India - Japan JCM …").
-
-    "Who approves methodologies under the JCM?" was answered with the ICRA note's title line: it
-    shares the question's names and states nothing. No dev gold quote has half its words from its title.
-    """
-    toks = tokenize(text)
-    if len(toks) < 5 or not title:
-        return False
-    words = set(tokenize(title))
-    return sum(t in words for t in toks) / len(toks) >= 0.75
-
-
 def idf_table(token_lists: list[list[str]]) -> dict[str, float]:
     """Inverse document frequency over chunks."""
     n = len(token_lists)
@@ -119,13 +93,6 @@ def judgement(model: Model, cands: list[Candidate], X: np.ndarray, logits: np.nd
     final = restack(passages, cands, probs, z, model.passage.get("stack")) if z is not None else probs
     order = np.argsort(-final, kind="stable")
     return Judgement([(float(final[i]), cands[int(i)].sentence) for i in order], support, X, no_value, probs, z)
-
-
-def quotable(text: str, p: Passage) -> bool:
-    """A sentence worth judging as an answer: prose of a judged length, not chart data or the title block."""
-    # the length bounds are the background fill's (ingest/solo.py), so its vectors cover every candidate
-    sized = MIN_WORDS <= len(text.split()) <= MAX_WORDS or p.id.startswith("def:")
-    return sized and not chart_data(text) and not title_echo(text, p.title)
 
 
 class Scorer:
