@@ -202,7 +202,9 @@ class Assistant:
         result = None
         # the floor is the sentence model's (as in training), not the passage-stacked probability
         best_p = float(np.max(ev.sentence_p)) if ev.sentence_p is not None and len(ev.sentence_p) else 0.0
-        off_topic = ev.closest is not None and ev.closest < self.settings.off_topic_cosine
+        # A short question can sit far from every passage and still be about the corpus: one that names
+        # an indexed instrument or its issuer ("Who chairs the Verra Board?", cosine 0.32) is never off-topic.
+        off_topic = ev.closest is not None and ev.closest < self.settings.off_topic_cosine and not ev.families
         unknown = ev.unknown if ev.support < UNKNOWN_NAME_OVERRIDE else []
         confident = (bool(ev.passages) and ev.support >= self.threshold() and not ev.lacks_value and not unknown
                      and best_p >= self.model().min_sentence_p and not off_topic)
