@@ -15,7 +15,8 @@ _WHAT = {
 
 
 def abstain_text(asked: Asked | None, cits, searched: list[str], docs: dict[str, dict],
-                 unknown: list[str] | None = None, unindexed: list | None = None, off_topic: float | None = None) -> str:
+                 unknown: list[str] | None = None, unindexed: list | None = None,
+                 off_topic: float | None = None) -> str:
     """One paragraph: the documents do not say X; they mention the topic at [n]; what was searched, and not."""
     near = " ".join(f"[{c.n}]" for c in cits)
     what = _WHAT.get(asked.attribute, "") if asked else ""

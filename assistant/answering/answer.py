@@ -22,8 +22,8 @@ from assistant.answering.glossary import Glossary
 from assistant.answering.question import analyse, unknown_names
 from assistant.answering.rerank import cited_first, rerank
 from assistant.answering.state import Evidence, Turn
-from assistant.answering.scoring import (Scorer, closest_cosine, glossary_first, idf_table, missing_share, nearest, select,
-                                         with_value_neighbour)
+from assistant.answering.scoring import (Scorer, closest_cosine, glossary_first, idf_table, missing_share, nearest,
+                                         select, with_value_neighbour)
 from assistant.retrieval.coverage import not_indexed_note, unindexed_named
 from assistant.retrieval.followup import rewrite_followup
 from assistant.retrieval.fusion import compares, named_first
@@ -192,7 +192,8 @@ class Assistant:
                         round(j.support, 4), retrieval_ms, round(missing, 4), j.lacks_value,
                         unknown_names(standalone, self.search.lexical.vocab.__contains__), j.sentence_p,
                         j.passage_scores, compares(standalone.lower(), view.patterns, fams),
-                        unindexed_named(topic, self.entries, set(self.search.documents())), closest_cosine(passages))
+                        unindexed_named(topic, self.entries, set(self.search.documents())),
+                        closest_cosine(passages))
 
     def respond(self, turn: Turn) -> Answer:
         """Chain steps 4-5: quote the sentences that state the answer (or let the LLM write it, grounded), or abstain."""
