@@ -41,13 +41,7 @@ def counted(question: str) -> tuple[str, ...]:
         if w.lower() in _END:
             break
         words.append(w)
-    groups, cur = [], []
-    for w in words + ["and"]:
-        if w.lower() in ("and", "or"):
-            groups.append(cur) if cur else None
-            cur = []
-        else:
-            cur.append(w)
+    groups = [g.split() for g in re.split(r"(?i)(?:^|\s)(?:and|or)(?=\s|$)", " ".join(words)) if g.split()]
     heads = []
     for g in groups:
         heads += tokenize(g[-1])[-1:]

@@ -33,6 +33,8 @@ TEXT_CACHE_SIZE = 20000  # sentences
 LATE_POOL = 48
 LATE_WEIGHT = 1.0
 EMBEDDED = 12
+
+
 def idf_table(token_lists: list[list[str]]) -> dict[str, float]:
     """Inverse document frequency over chunks."""
     n = len(token_lists)
