@@ -22,6 +22,7 @@ from pydantic import ConfigDict
 
 from assistant.retrieval.fusion import FAMILIES, aliases, families_in, merge, name_patterns, quota, rrf
 from assistant.retrieval.lexical import LexicalIndex, bm25_cache_dir
+from assistant.retrieval.thesaurus import plus_terms
 from assistant.models import Passage
 from ingest.embed import get_embedder
 from ingest.errors import CarbonQAError
@@ -262,7 +263,8 @@ class HybridSearch:
     def _fuse(self, view: View, query: str, dense: list[tuple[str, float]], allowed, bm25_k: int) -> list[Passage]:
         """Reciprocal-rank fusion of a dense ranking and the BM25 ranking, both from one view."""
         s, lex = self.settings, view.lexical
-        rows = lex.search(query, bm25_k, set(allowed) if allowed is not None else None)
+        # the BM25 side only: the dense side already places "auditor" near "verification body"
+        rows = lex.search(plus_terms(query), bm25_k, set(allowed) if allowed is not None else None)
         lexical = [(lex.ids[r], lex.texts[r], lex.metas[r], score) for r, score in rows]
         dense_rows = [(cid, lex.texts[r], lex.metas[r], sim) for cid, sim in dense for r in (lex.row_of[cid],)]
         return rrf(dense_rows, lexical, s.rrf_k, s.dense_weight, s.bm25_weight)
