@@ -10,7 +10,7 @@ ABSTAIN_TEXT = "The corpus does not answer this question."
 _WHAT = {
     "fee": "the amount of the fee or charge", "penalty": "the penalty", "percent": "the percentage",
     "deadline": "the time limit", "duration": "the period", "date": "the date", "body": "which body is responsible",
-    "count": "the number", "amount": "the figure",
+    "count": "the number", "amount": "the figure", "country": "which countries", "language": "which languages",
 }
 
 

@@ -11,11 +11,12 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.answering.counted import counted, puts_number_on
+from assistant.answering.gazetteer import names_in
 from assistant.normative.sentence import find_modal
 from assistant.retrieval.text import content_words, tokenize
 
 # attribute -> (question cue, words that name the attribute in a sentence, value the answer needs)
-# Values: amount (a number with a unit or currency), number, percent, date, duration, actor.
+# Values: amount (a number with a unit or currency), number, percent, date, duration, actor, country, language.
 _ATTRIBUTES: list[tuple[str, str, tuple[str, ...], str]] = [
     # "cost" asks for a sum in "what does it cost", "the cost of"; "the simple cost, investment comparison
     # and benchmark approaches" names methods.
@@ -44,6 +45,11 @@ _ATTRIBUTES: list[tuple[str, str, tuple[str, ...], str]] = [
              # "the project start date" is a defined term whose definition holds no date.
              r"what (is|was|are|were) (the|its|their|[\w-]+'s) ([\w-]+ ){0,3}(?<!start )(date|day)s?)\b",
      ("date", "year", "signed", "adopted", "entered", "launched", "published"), "date"),
+    # "Which countries…" asks for names ("Peru, Ghana and Senegal"), not "3 per cent of Parties".
+    ("country", r"\b(which|what) ([\w-]+ ){0,2}(countries|country|nations?)\b",
+     ("country", "countries", "nation", "nations", "party", "parties"), "country"),
+    ("language", r"\b(which|what) ([\w-]+ ){0,2}languages?\b", ("language", "languages", "translated", "translation"),
+     "language"),
     ("body", r"\b(who|whom|which (body|entity|organi[sz]ation|authority|agency|ministry|institution|committee|"
              r"party|parties|actor|department|board)|which [\w-]+ (ministry|authority|agency|body|institution|"
              r"committee|organi[sz]ation|department|board)|what (body|entity|organi[sz]ation|authority|agency|ministry|"
@@ -155,6 +161,8 @@ def analyse(question: str) -> Asked:
     # Digits glued to letters name things (CO2, TOOL07) unless they are years (FY2022).
     given = tuple(dict.fromkeys(m.group() for m in _DIGITS.finditer(q)
                                 if len(m.group()) >= 4 or not q[max(0, m.start() - 1):m.start()].isalpha()))
+    if value in ("country", "language"):
+        given += tuple(dict.fromkeys(names_in(q, value)))  # "…with Switzerland": naming it answers nothing
     return Asked(q, terms, subject or terms, attr, tuple(words), value,
                  bool(_DEFINE.search(q)) and attr == "" and not _LIST_Q.search(q),
                  bool(_LIST_Q.search(q)), bigrams, given, counted(q) if attr == "count" else ())
@@ -220,6 +228,8 @@ def has_value(text: str, value: str, given: tuple[str, ...] = ()) -> bool:
             r"\b(annual(ly)?|every year|each year|once|twice|quarterly|monthly|weekly|daily|biennial(ly)?)\b", text, re.I))
     if value == "actor":
         return bool(_ACTOR.search(text))
+    if value in ("country", "language"):
+        return bool(names_in(text, value))
     return bool(_NUM.search(text) or _NUMWORD.search(text))
 
 
