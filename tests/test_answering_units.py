@@ -68,7 +68,11 @@ def _passage(text: str, pid: str = "p1", doc: str = "doc-a", page: int = 3) -> P
     ("How quickly must Gold Standard check host-country reports?", "deadline", "duration"),
     ("What look-back period does Verra treat as the default?", "duration", "duration"),
     ("What listing deadlines apply to AFOLU projects?", "deadline", "duration"),
-    ("Which countries were party to the first agreements?", "", ""),
+    ("Which countries were party to the first agreements?", "country", "country"),
+    # asking what a thing contains or must meet: the answer names its contents, no value needed
+    ("What information must the loss event notification contain?", "contents", ""),
+    ("What qualifications must the independent expert have?", "contents", ""),
+    ("What must the cover letter include?", "contents", ""),
 ])
 def test_analyse_finds_the_asked_attribute(question, attribute, value):
     """Each question names what it wants: the attribute and the kind of value that answers it."""
@@ -121,6 +125,9 @@ def test_names_attribute():
     a = analyse("What is the registration fee for a VCS project?")
     assert names_attribute("A registration charge applies.", a)
     assert not names_attribute("Projects register with Verra.", a)
+    contents = analyse("What information must the loss event report contain?")
+    assert names_attribute("The loss event report shall include the following information:", contents)
+    assert not names_attribute("The proponent shall submit a loss event report within 30 days.", contents)
 
 
 def test_pair_features_shape_and_value_interaction():

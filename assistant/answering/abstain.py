@@ -11,6 +11,7 @@ _WHAT = {
     "fee": "the amount of the fee or charge", "penalty": "the penalty", "percent": "the percentage",
     "deadline": "the time limit", "duration": "the period", "date": "the date", "body": "which body is responsible",
     "count": "the number", "amount": "the figure", "country": "which countries", "language": "which languages",
+    "contents": "the contents or criteria asked for",
 }
 
 

@@ -57,6 +57,15 @@ _ATTRIBUTES: list[tuple[str, str, tuple[str, ...], str]] = [
      ("board", "committee", "ministry", "authority", "agency", "secretariat", "panel", "body", "government",
       "registry", "verra", "vvb", "doe", "party", "parties", "administrator", "bureau", "council"), "actor"),
     ("count", r"\b(how many|number of|what number|quorum)\b", (), "number"),
+    # "What information must the notice contain?", "What qualifications must the expert have?": answered by a
+    # sentence that sets out the contents ("shall include the following information"), not by one naming the
+    # notice. On dev 21 questions ask so, 19 of them about contents the documents never list.
+    ("contents", r"\b(what|which) ([\w-]+ ){0,2}(information|criteria|criterion|details|statements|warranties|"
+                 r"indicators|contents|particulars|qualifications?|credentials|test)\b|"
+                 r"\bwhat (must|should|shall|does|do|will|has to|have to) [^?]{0,80}\b(contain|include)\b",
+     ("include", "includes", "including", "contain", "contains", "following", "comprise", "comprises", "consist",
+      "consists", "criteria", "criterion", "information", "qualifications", "qualified", "accredited", "accreditation",
+      "specify", "specifies", "details", "particulars"), ""),
     ("amount", r"\b(how much|how (large|big|high|low|far|deep|wide|tall)|what (amount|quantity|volume|threshold|limit|"
                r"minimum|maximum|rate|value|level|target|factor|figure|size|cap|ceiling|floor|benchmark)|"
                r"what ([\w-]+ ){1,4}"
