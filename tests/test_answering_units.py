@@ -73,6 +73,11 @@ def _passage(text: str, pid: str = "p1", doc: str = "doc-a", page: int = 3) -> P
     ("What information must the loss event notification contain?", "contents", ""),
     ("What qualifications must the independent expert have?", "contents", ""),
     ("What must the cover letter include?", "contents", ""),
+    # a relative "who" is no question about a body; "within how many" asks for a time only with a time unit
+    ("What is a DOE, and who designates it?", "body", "actor"),
+    ("What accreditation must the expert have who substantiates the premium?", "contents", ""),
+    ("Within how many days must Verra respond?", "deadline", "duration"),
+    ("Within how many centimetres of the surface must the water table rise?", "count", "number"),
 ])
 def test_analyse_finds_the_asked_attribute(question, attribute, value):
     """Each question names what it wants: the attribute and the kind of value that answers it."""

@@ -32,7 +32,9 @@ _ATTRIBUTES: list[tuple[str, str, tuple[str, ...], str]] = [
     ("frequency", r"\b(how often|how frequently|at what intervals?|how many times)\b",
      ("every", "each", "annual", "annually", "periodic", "periodically", "once", "interval", "frequency", "times"),
      "duration"),
-    ("deadline", r"\b(deadlines?|time ?limits?|within how (many|long)|how (many|long) (days|weeks|months|years)|"
+    ("deadline", r"\b(deadlines?|time ?limits?|within how long|"
+                 r"within how many (calendar |business |working )?(days|weeks|months|years)|"
+                 r"how (many|long) (days|weeks|months|years)|"
                  r"how (soon|quickly)|no later than|by when)\b",
      ("within", "day", "week", "month", "year", "deadline", "later than", "prior to", "before"), "duration"),
     ("duration", r"\b(how long|how far back|what ([\w-]+ ){0,2}(period|duration|length)|for how many years|"
@@ -50,7 +52,9 @@ _ATTRIBUTES: list[tuple[str, str, tuple[str, ...], str]] = [
      ("country", "countries", "nation", "nations", "party", "parties"), "country"),
     ("language", r"\b(which|what) ([\w-]+ ){0,2}languages?\b", ("language", "languages", "translated", "translation"),
      "language"),
-    ("body", r"\b(who|whom|which (body|entity|organi[sz]ation|authority|agency|ministry|institution|committee|"
+    # "Who approves…", "…, and who has to sign off"; not a relative "the expert who substantiates…".
+    ("body", r"(?:^|[.?!,;:(]\s*|\b(?:and|or|but|to|by|from|with|for)\s+)(?:who|whom)\b|"
+             r"\b(which (body|entity|organi[sz]ation|authority|agency|ministry|institution|committee|"
              r"party|parties|actor|department|board)|which [\w-]+ (ministry|authority|agency|body|institution|"
              r"committee|organi[sz]ation|department|board)|what (body|entity|organi[sz]ation|authority|agency|ministry|"
              r"institution|committee|board))\b",
