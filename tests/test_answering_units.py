@@ -75,7 +75,7 @@ def _passage(text: str, pid: str = "p1", doc: str = "doc-a", page: int = 3) -> P
     ("What must the cover letter include?", "contents", ""),
     # a relative "who" is no question about a body; "within how many" asks for a time only with a time unit
     ("What is a DOE, and who designates it?", "body", "actor"),
-    ("What accreditation must the expert have who substantiates the premium?", "contents", ""),
+    ("What qualifications must the expert have who substantiates the premium?", "contents", ""),
     ("Within how many days must Verra respond?", "deadline", "duration"),
     ("Within how many centimetres of the surface must the water table rise?", "count", "number"),
 ])
