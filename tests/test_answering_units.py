@@ -78,6 +78,9 @@ def _passage(text: str, pid: str = "p1", doc: str = "doc-a", page: int = 3) -> P
     ("What qualifications must the expert have who substantiates the premium?", "contents", ""),
     ("Within how many days must Verra respond?", "deadline", "duration"),
     ("Within how many centimetres of the surface must the water table rise?", "count", "number"),
+    # "at a minimum" means "at least these things", not a minimum value
+    ("What must we tell the community at a minimum?", "", ""),
+    ("What is the minimum crown cover?", "amount", "number"),
 ])
 def test_analyse_finds_the_asked_attribute(question, attribute, value):
     """Each question names what it wants: the attribute and the kind of value that answers it."""

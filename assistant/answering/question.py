@@ -81,7 +81,7 @@ _ATTRIBUTES: list[tuple[str, str, tuple[str, ...], str]] = [
                r"population)s?\b)"
                # "the per-hectare carbon stock", "emissions per capita": a quantity per unit
                r"|\bper[- ](hectare|ha|capita|head|tonne|unit|mwh|kwh|annum)\b"
-               r"|\b(minimum|maximum|threshold|at least|at most)\b", (), "number"),
+               r"|(?<!at a )(?<!as a )\b(minimum|maximum|threshold|at least|at most)\b", (), "number"),
 ]
 _DEFINE = re.compile(r"^\s*(what (is|are|does)|define|definition|meaning|what do .* mean)\b|\bmean(s|ing)?\b.*\?$", re.I)
 _LIST_Q = re.compile(r"\b(what are the|which are the|list|name the|what (steps|requirements|criteria|conditions|"
