@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from assistant.answering.answer import Assistant
 from assistant.answering.glossary import definition_term
+from assistant.answering.question import analyse
 from assistant.retrieval.hybrid import Filters
 from ingest.manifest import DocumentEntry
 
@@ -68,6 +69,21 @@ def test_definition_term_extraction():
     # "what does X cover" asks what the term takes in; a document "requiring" something is a rule question.
     assert definition_term("What does ARR cover under the VCS Program?") == "ARR"
     assert definition_term("What does the VCS Standard require for VCUs used under CORSIA?") == ""
+    # a leading "In the VCS," or "According to the glossary,", "explain the term", "understand by", a final full stop
+    assert definition_term("In the VCS, what is a project proponent?") == "project proponent"
+    assert definition_term("According to the CDM glossary, what is a bundle?") == "bundle"
+    assert definition_term("Explain the term crediting period.") == "crediting period"
+    assert definition_term("What do Verra's rules understand by a grouped project?") == "grouped project"
+    assert definition_term("Define regulatory surplus.") == "regulatory surplus"
+    assert definition_term("In 2023, what is the crediting period for ARR projects?") == ""
+
+
+def test_every_definition_phrasing_is_a_definition_question():
+    """The answer path leads with the glossary for each phrasing definition_term reads, not only 'What is X'."""
+    for q in ("How does Verra define leakage?", "In the VCS, what is a project proponent?",
+              "Explain the term crediting period."):
+        assert analyse(q).definition, q
+    assert not analyse("What is the registration fee under the VCS?").definition
 
 
 

@@ -15,14 +15,16 @@ from assistant.retrieval.hybrid import FAMILIES
 from ingest.clean import normalise_ws
 
 _DEFINE = re.compile(
-    r"^(?:what(?:'s| is| are)|define|definition of|meaning of|what does|what do)\s+(?:an?\s+|the\s+)?"
+    r"^(?:what(?:'s| is| are)|define|definition of|meaning of|what does|what do|"
+    r"explain(?: the (?:term|concept|meaning)(?: of)?)?)\s+(?:an?\s+|the\s+)?"
     r"(?:term\s+)?[\"“']?(?P<term>[^?\"”']{2,60}?)[\"”']?(?:\s+(?:mean|means|stand for|refer to))?\s*\??$",
     re.I,
 )
 
 
 _DEFINE_INLINE = re.compile(
-    r"\b(?:define|defines|defined|definition of|meaning of|mean by|meant by|counts? as)\s+(?:an?\s+|the\s+)?"
+    r"\b(?:define|defines|defined|definition of|meaning of|mean by|meant by|understand by|understood by|counts? as)"
+    r"\s+(?:an?\s+|the\s+)?"
     r"(?:term\s+)?[\"“']?(?P<term>[A-Za-z][\w/\- ]{1,60}?)[\"”']?"
     r"(?=\s+(?:compared|versus|vs\.?|and|in|under|according|differ|for|by|within|of|as|the same|differently|"
     r"similarly|alike)\b|[?.,;]|$)",
@@ -30,9 +32,14 @@ _DEFINE_INLINE = re.compile(
 )
 
 
+# "In the VCS, what is a project proponent?", "According to the CDM glossary, what is a bundle?"
+_LEAD = re.compile(r"^(?:in|under|according to|as per|per|for|within)\s+[^,?]{2,60},\s*", re.I)
+
+
 def definition_term(question: str) -> str:
     """The term a 'what is X / define X' question asks about, or ''."""
-    m = _DEFINE.match(question.strip()) or _DEFINE_INLINE.search(question)
+    q = question.strip().rstrip(".!").strip()
+    m = _DEFINE_INLINE.search(q) or _DEFINE.match(_LEAD.sub("", q))
     if not m:
         return ""
     raw = re.sub(r"^meant\s+by\s+(?:an?\s+|the\s+)?", "", m.group("term"), flags=re.I)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from assistant.answering.counted import counted, puts_number_on
 from assistant.answering.gazetteer import names_in
+from assistant.answering.glossary import definition_term
 from assistant.normative.sentence import find_modal
 from assistant.retrieval.text import content_words, tokenize
 
@@ -177,7 +178,7 @@ def analyse(question: str) -> Asked:
     if value in ("country", "language"):
         given += tuple(dict.fromkeys(names_in(q, value)))  # "…with Switzerland": naming it answers nothing
     return Asked(q, terms, subject or terms, attr, tuple(words), value,
-                 bool(_DEFINE.search(q)) and attr == "" and not _LIST_Q.search(q),
+                 bool(_DEFINE.search(q) or definition_term(q)) and attr == "" and not _LIST_Q.search(q),
                  bool(_LIST_Q.search(q)), bigrams, given, counted(q) if attr == "count" else ())
 
 
