@@ -210,3 +210,24 @@ def test_when_a_quoted_term_applies_or_which_date_counts_is_no_calendar_date():
     assert analyse("Which date counts as the PoA's start date?").value == ""
     assert analyse("When was the MoC signed?").value == "date"
     assert analyse("Which date did India sign the MoC?").value == "date"
+
+
+def test_a_term_column_definition_is_quoted_with_its_term_where_the_page_prints_both():
+    """'PDD (project design document) The document prepared …' shows what is defined; else the definition alone."""
+    from types import SimpleNamespace
+
+    from assistant.answering.definitions import Definition, DefinitionIndex
+    from assistant.answering.glossary import Glossary
+
+    doc = "cdm-glossary"
+    pdd = Definition("PDD (project design document)", "The document prepared by the project participant.", doc,
+                     "Glossary", 3, "", "table", ["pdd", "project design document"])
+    boe = Definition("Baseline", "The scenario without the project.", doc, "Glossary", 3, "", "colon", ["baseline"])
+    page = ("Term Definition PDD (project design document) The document prepared by the project participant. "
+            "Baseline: The scenario without the project.")
+    g = Glossary(search=SimpleNamespace(documents=lambda: {doc: {"version": "v11"}}))
+    g._cache = lambda: (1, DefinitionIndex([pdd, boe], {}), {(doc, 3): page})
+    assert [p.text for p in g.passages("What is a PDD?", None)] == [
+        "PDD (project design document) The document prepared by the project participant."]
+    # "Baseline The scenario…" is not on the page (a colon stands between): the definition alone is quoted
+    assert [p.text for p in g.passages("What is a baseline?", None)] == ["The scenario without the project."]

@@ -142,8 +142,12 @@ class Glossary:
                 continue
             key = hashlib.sha256(f"{d.doc_id}:{d.page}:{d.definition}".encode()).hexdigest()[:16]
             rec = self.search.documents().get(d.doc_id, {})
+            # A term-column glossary prints "PDD (project design document) The document prepared by …":
+            # quoted with its term, the reader sees what is defined, and the spelled-out acronym.
+            headed = normalise_ws(f"{d.term} {d.definition}")
+            text = headed if headed in pages.get((d.doc_id, page), "") else d.definition
             out.append(Passage(
-                id=f"def:{key}", doc_id=d.doc_id, title=d.title, text=d.definition, page_start=page,
+                id=f"def:{key}", doc_id=d.doc_id, title=d.title, text=text, page_start=page,
                 page_end=page, page_label="", section=d.section, score=1.0,
                 version=rec.get("version", ""), category=rec.get("category", ""),
                 page_marks=json.dumps([[0, page, ""]]),
