@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 
 # Names the corpus and its readers use that the ISO tables do not hold.
-_EXTRA = {"country": ("USA", "UK", "EU", "Russia", "South Korea", "Vietnam", "Turkey", "Ivory Coast"),
+_EXTRA = {"country": ("USA", "UK", "Russia", "South Korea", "Vietnam", "Turkey", "Ivory Coast"),
           "language": ()}
 
 

@@ -11,7 +11,7 @@ import re
 
 from assistant.answering.term_extract import norm_term
 from assistant.models import Passage
-from assistant.retrieval.hybrid import FAMILIES
+from assistant.retrieval.fusion import FAMILIES
 from ingest.clean import normalise_ws
 
 _DEFINE = re.compile(

@@ -64,7 +64,7 @@ _ATTRIBUTES: list[tuple[str, str, tuple[str, ...], str]] = [
     ("count", r"\b(how many|number of|what number|quorum)\b", (), "number"),
     # "What information must the notice contain?", "What qualifications must the expert have?": answered by a
     # sentence that sets out the contents ("shall include the following information"), not by one naming the
-    # notice. On dev 21 questions ask so, 19 of them about contents the documents never list.
+    # notice. The 13 dev questions that ask so all ask for contents the documents never list.
     ("contents", r"\b(what|which) ([\w-]+ ){0,2}(information|criteria|criterion|details|statements|warranties|"
                  r"indicators|contents|particulars|qualifications?|credentials|test)\b|"
                  r"\bwhat (must|should|shall|does|do|will|has to|have to) [^?]{0,80}\b(contain|include)\b",
