@@ -29,3 +29,21 @@ def test_bm25_finds_the_rulebook_sentence_for_the_users_word():
     expanded = lex.search(plus_terms("When must the auditor make a site visit?"), 3, None)
     assert expanded[0][0] == lex.ids.index("c1")
     assert expanded[0][1] > next(s for r, s in plain if r == lex.ids.index("c1"))
+
+
+def test_the_hybrid_search_sends_the_expansion_to_bm25_and_embeds_the_question_as_asked(tmp_settings, monkeypatch):
+    """The documents' terms reach the BM25 query; the one query embedding is of the user's own words."""
+    from assistant.retrieval import lexical
+    from assistant.retrieval.hybrid import HybridSearch
+    from ingest.pipeline import ingest
+
+    ingest(tmp_settings)
+    search = HybridSearch(tmp_settings)
+    bm25_queries, embedded = [], []
+    real_search, real_embed = lexical.LexicalIndex.search, search.embedder.embed
+    monkeypatch.setattr(lexical.LexicalIndex, "search",
+                        lambda self, q, *a: bm25_queries.append(q) or real_search(self, q, *a))
+    search.embedder = type("Spy", (), {"embed": lambda self, t, *a: embedded.append(t) or real_embed(t, *a)})()
+    search.search("When must the auditor visit the site?")
+    assert bm25_queries and all("validation/verification body" in q for q in bm25_queries)
+    assert embedded and not any("validation/verification body" in t for batch in embedded for t in batch)
