@@ -40,8 +40,7 @@ _RULES = [(re.compile(rf"\b({p})\b", re.I), terms, set(tokenize(terms))) for p, 
 def expansions(query: str) -> list[str]:
     """The documents' terms for the plain-language phrases of a query that lacks them."""
     toks = set(tokenize(query))
-    return [terms for rx, terms, term_toks in _RULES if rx.search(query) and not term_toks <= toks
-            and not (term_toks & toks)]
+    return [terms for rx, terms, term_toks in _RULES if rx.search(query) and not term_toks & toks]
 
 
 def plus_terms(query: str) -> str:
