@@ -409,6 +409,19 @@ def test_words_of_the_documents_own_title_do_not_show_a_sentence_answers():
     assert X[1, off] == pytest.approx(1.0)
 
 
+def test_a_glossary_entry_counts_apart_when_the_question_asks_no_definition():
+    """'Must all VCUs be issued at once?' is no 'what is a VCU': its glossary entry is flagged off-question."""
+    entry = Passage("def:vcu", "verra-defs", "Program Definitions", "Verified Carbon Unit (VCU) A unit issued by Verra.",
+                    1, 1, "", "", 1.0, page_marks=json.dumps([[0, 1, ""]]))
+    cands = [Candidate(s, 0) for s in sentences(entry)]
+    off = FEATURES.index("glossary_off")
+    rule = pair_features(analyse("Must all VCUs in a verification report be issued at once?"), cands, {"vcus": 2.0},
+                         0.0, set())
+    term = pair_features(analyse("What is a VCU?"), cands, {"vcu": 2.0}, 0.0, set())
+    assert rule[0, off] == 1.0 and term[0, off] == 0.0
+    assert rule[0, FEATURES.index("glossary")] == term[0, FEATURES.index("glossary")] == 1.0
+
+
 def test_low_confidence_note_only_under_the_bar():
     """The warning names the probability and appears only below `low`."""
     from assistant.answering.abstain import low_confidence_note

@@ -23,7 +23,7 @@ FEATURES = (
     "attr_value", "value_absent_q", "definition_q", "definitional", "glossary", "named_doc", "listing_q",
     "lead_in", "length", "heading_like", "cross_ref", "digits", "window", "window_value",
     "subject_value", "window_subject_value", "attr_subject", "dense_value",
-    "dense_context", "subject_off_title",
+    "dense_context", "subject_off_title", "glossary_off",
 )
 # Question-level inputs of the answerability model, derived from the pair features of its candidates.
 # Few on purpose: with ~200 dev questions a longer list fitted noise (cross-validated AUC fell).
@@ -119,6 +119,7 @@ def pair_features(asked: Asked, cands: list[Candidate], idf: dict[str, float], m
             window, window_value,
             subj * value_found, window * window_value, subj * attr_named, c.dense * value_found,
             c.dense_context, _off_title(subject, toks, titles.setdefault(p.title, set(tokenize(p.title)))),
+            float(p.id.startswith("def:") and not asked.definition),
         ])
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
 
