@@ -34,18 +34,42 @@ _DEFINE_INLINE = re.compile(
 
 # "In the VCS, what is a project proponent?", "According to the CDM glossary, what is a bundle?"
 _LEAD = re.compile(r"^(?:in|under|according to|as per|per|for|within)\s+[^,?]{2,60},\s*", re.I)
+# The term stands before the verb: "How is leakage defined in the CDM glossary?", "Tell me what an ITMO
+# is", "What exactly is a corresponding adjustment?".
+_TERM_FIRST = re.compile(
+    r"^(?:how (?:is|are) (?:an?\s+|the\s+)?(?:term\s+)?[\"“']?(?P<a>[^?\"”']{2,60}?)[\"”']?\s+(?:defined|understood)\b"
+    r"|(?:(?:please\s+)?(?:tell me|explain)\s+)?what (?:exactly |precisely )?(?:an?\s+|the\s+)?[\"“']?"
+    r"(?P<b>[^?\"”']{2,60}?)[\"”']?\s+(?:is|are)(?=\s*$)"
+    r"|what (?:exactly|precisely) (?:is|are) (?:an?|the)\s+[\"“']?(?P<c>[^?\"”']{2,60}?)[\"”']?(?=\s*$))",
+    re.I,
+)
+# "What is the full form of NDC?" asks what the acronym stands for: the glossary's entry for it.
+_FULL_FORM = re.compile(r"^(?:the\s+)?(?:full|long|expanded) form of\s+", re.I)
+# A qualifier that names an instrument or regime keeps a definition question one ("What is an ITMO under
+# Article 6?"); any other ("… for ARR projects") asks a rule.
+_REGIMES = ["glossary", "definitions", "article 6", "paris agreement", "kyoto protocol", "unfccc", "jcm",
+            "joint crediting mechanism", "ccts", "carbon credit trading scheme", "indian carbon market",
+            "green credit programme", "the program", "the standard", "the scheme", "the mechanism"]
 
 
 def definition_term(question: str) -> str:
     """The term a 'what is X / define X' question asks about, or ''."""
-    q = question.strip().rstrip(".!").strip()
+    # the acronym expansion retrieval appends after the question mark ("… is. (Internationally …)")
+    q = re.sub(r"(?<=[?.!])\s*\([^()]*\)$", "", question.strip())
+    q = q.rstrip(".!").strip()
+    bare = _LEAD.sub("", q).rstrip("?").strip()
+    first = _TERM_FIRST.match(bare)
     m = _DEFINE_INLINE.search(q) or _DEFINE.match(_LEAD.sub("", q))
-    if not m:
+    if first:
+        raw = next(g for g in first.groups() if g)
+    elif m:
+        raw = re.sub(r"^meant\s+by\s+(?:an?\s+|the\s+)?", "", m.group("term"), flags=re.I)
+    else:
         return ""
-    raw = re.sub(r"^meant\s+by\s+(?:an?\s+|the\s+)?", "", m.group("term"), flags=re.I)
+    raw = _FULL_FORM.sub("", raw)
     term = re.sub(r"\s+(?:under|in|according to|as defined by|for|by|of the)\s+.*$", "", raw, flags=re.I)
     tail = raw[len(term):].lower()
-    if tail and not any(n in tail for names in FAMILIES.values() for n in names + ["glossary", "definitions"]):
+    if tail and not any(n in tail for names in FAMILIES.values() for n in names + _REGIMES):
         return ""  # "what is the crediting period for ARR projects" asks a rule, not a definition
     term = re.sub(r"^(?:definition|meaning)\s+of\s+(?:an?\s+|the\s+)?", "", term, flags=re.I)
     # "What does X mean under the VCS Program?": the verb sits before the qualifier that was cut.
