@@ -112,10 +112,21 @@ def test_definition_and_list_questions():
     ("v4.6 16 October 2024 Updated to include the verification review fee (Section 4.3.1).", "amount", False),
     ("A total of 168 NDCs were submitted by 25 September 2023.", "number", True),
     ("Approved programs are reviewed periodically.", "duration", False),
+    # An acronym names a body only when it is one: "GHG" and "ARR" decide nothing.
+    ("The VVBs shall conduct a site visit.", "actor", True),
+    ("Eligible ARR projects reduce GHG emissions.", "actor", False),
 ])
 def test_value_detection_ignores_clause_numbers(text, value, expected):
     """A clause, tool or version number is not a quantity; an amount, a share or a duration is."""
     assert has_value(text, value) is expected
+
+
+def test_a_question_that_starts_with_who_asks_for_a_body_whatever_fee_it_names():
+    """'Who pays the mediator?' wants the payer, not a sum; 'What is the fee, and who pays it?' wants the sum."""
+    assert (analyse("Who has to pay the mediator?").attribute, analyse("Who has to pay the mediator?").value) == (
+        "body", "actor")
+    assert analyse("Who bears the cost of the buffer pool contribution?").attribute == "body"
+    assert analyse("What is the fee, and who pays it?").attribute == "fee"
 
 
 def test_a_number_the_question_gives_is_not_the_value_it_asks_for():

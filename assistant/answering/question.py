@@ -101,9 +101,15 @@ _DURATION = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten
                        r"(days?|weeks?|months?|years?)\b", re.I)
 _NUMWORD = re.compile(r"\b(zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
                       r"fifty|hundred|thousand|million|billion|half|double|twice)\b", re.I)
+# Bodies by acronym: not any capitals ("GHG", "ARR" and "PDD" name no one who decides or pays). The
+# governance bodies of the instruments indexed and around them, and the corpus's own acronyms whose
+# long form is a board, agency, body or entity.
+_BODY_ACRONYMS = ("VVB|DOE|DNA|NAB|AE|OE|CMP|COP|CMA|SBSTA|SBI|TAC|EB|UNFCCC|IPCC|ICAO|IMO|FAO|GCF|MIGA|IAF|FSC|"
+                  "BEE|CEA|CERC|CPCB|SEBI|RBI|SECI|MoEFCC|MoEF&CC|MoP|NSC|ICFRE|NAFCC|TEAP|DISER|ICMA|ICVCM|IETA|"
+                  "GS-VVB|JC")
 _ACTOR = re.compile(r"\b([A-Z][a-z]+ (Board|Committee|Ministry|Authority|Agency|Secretariat|Panel|Council|Bureau|"
-                    r"Registry|Body)|Executive Board|Joint Committee|Verra|VVBs?|DOEs?|Secretariat|Government|"
-                    r"[A-Z]{2,6}s?)\b")
+                    r"Registry|Body|Commission|Fund)|Executive Board|Joint Committee|Verra|Gold Standard|Secretariat|"
+                    rf"Government|(?:{_BODY_ACRONYMS})s?)\b")
 
 
 @dataclass(frozen=True)
@@ -155,11 +161,17 @@ _SUM = re.compile(r"\b(how much|amount|how (large|high|big)|monetary|financial|p
                   re.I)
 
 
+_WHO_FIRST = re.compile(r"(?:^|[.?!]\s+)(?:who|whom)\b", re.I)
+
+
 def analyse(question: str) -> Asked:
     """Subject terms, asked attribute and value type of one (standalone) question."""
     q = question.strip()
     attr, words, value = "", (), ""
-    for name, cue, attr_words, val in _ATTRIBUTES:
+    # "Who pays the mediator?", "Who bears the cost of …?" ask for a payer, not a sum: a sentence that
+    # starts with "who" asks for a body whatever fee or deadline it names.
+    order = sorted(_ATTRIBUTES, key=lambda a: a[0] != "body") if _WHO_FIRST.search(q) else _ATTRIBUTES
+    for name, cue, attr_words, val in order:
         if name == "date" and _WHEN_CONDITION.search(q):
             continue
         if re.search(cue, q, re.I):
