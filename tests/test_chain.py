@@ -123,16 +123,16 @@ def test_an_answer_below_low_confidence_carries_a_warning(indexed_settings):
 
 
 def test_a_question_no_passage_is_close_to_abstains_as_off_topic(indexed_settings):
-    """Below `off_topic_cosine` the answer says the corpus is not about the topic, at confidence 0."""
+    """Below `off_topic_cosine` the answer says the corpus does not seem to cover the topic, at confidence 0."""
     from assistant.answering.answer import Assistant
 
     question = "What vaccines are required to travel to Kenya?"
     shut = Assistant(indexed_settings.model_copy(update={"off_topic_cosine": 0.99})).ask(question)
     assert shut.abstained and shut.confidence == 0.0
-    assert "No indexed document is about this topic" in shut.answer and "similarity 0." in shut.answer
+    assert "do not seem to cover this topic" in shut.answer and "similarity 0." in shut.answer
     # a question that names an indexed instrument is about the corpus, however far its wording sits
     named = Assistant(indexed_settings.model_copy(update={"off_topic_cosine": 0.99})).ask("Who chairs the CDM board?")
-    assert "No indexed document is about this topic" not in named.answer
+    assert "do not seem to cover this topic" not in named.answer
     # the same gate, open: the in-domain question is answered as before, its confidence the model's
     doe = "What is a DOE in the CDM?"
     opened = Assistant(indexed_settings.model_copy(update={"off_topic_cosine": 0.0})).ask(doe)

@@ -23,8 +23,11 @@ def abstain_text(asked: Asked | None, cits, searched: list[str], docs: dict[str,
     what = _WHAT.get(asked.attribute, "") if asked else ""
     topical = [c for c in cits if asked and names_attribute(c.quote, asked)]
     if off_topic is not None:
-        lead = (f"{ABSTAIN_TEXT} No indexed document is about this topic: the closest passage matches the "
-                f"question only weakly (similarity {off_topic:.2f}).")
+        # A cosine bar is a guess, not a proof ("Who pays the auditor's site visit costs?" sits at 0.34 though
+        # the documents discuss site visits): say what was measured, and what may help.
+        lead = (f"{ABSTAIN_TEXT} The indexed documents do not seem to cover this topic: the closest passage matches "
+                f"the question only weakly (similarity {off_topic:.2f}). If it is about them, the rulebooks' own terms "
+                "may find more (they say “validation/verification body” where users say auditor).")
     elif unknown:
         names = " or ".join(f"“{u}”" for u in unknown)
         lead = f"{ABSTAIN_TEXT} No indexed document mentions {names}."
