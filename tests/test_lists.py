@@ -157,3 +157,18 @@ def test_an_item_ending_in_a_semicolon_is_no_lead_in():
     """'a. … ;' followed by 'b. …' is one item of a list, not the start of another."""
     p = _passage("The registry shall be:\na. publicly available;\nb. updated every year.\nOther prose follows here.")
     assert [s.text for s in read_list(_lead(p, "a. publicly"))] == ["a. publicly available;"]
+
+
+def test_a_sentence_the_page_break_cuts_reads_on_as_a_second_quote():
+    """'Double claiming includes when a GHG emission reduction or' goes on, past a footnote, onto the next page."""
+    p = _passage("Double counting includes double claiming. Double claiming includes when a GHG emission reduction or\n"
+                 "1 See: World Bank Operational Manual, OP 4.10",
+                 "carbon dioxide removal is credited twice. Other rules follow.")
+    got = read_list(_lead(p, "Double claiming includes"))
+    assert [q.page for q in got] == [4, 5]
+    assert got[1].text == "carbon dioxide removal is credited twice."
+    assert all(_on_its_page(p, q) for q in got)
+    # a finished sentence, or a next page that opens a new one, stays alone
+    assert len(read_list(_lead(p, "Double counting includes"))) == 1
+    q = _passage("The project proponent shall notify Verra\n", "Section 4 Registration. It follows.")
+    assert len(read_list(_lead(q, "The project proponent"))) == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Callable
 
 from assistant.answering.question import Asked
-from assistant.answering.lists import extend_lead_in
+from assistant.answering.lists import read_list
 from assistant.answering.quotes import Sentence, cite, distinct, whole_sentence
 from assistant.answering.scoring import select, with_value_neighbour
 from assistant.models import Citation, Passage
@@ -30,8 +30,9 @@ def side_by_side(families: dict[str, list[str]], scored: list[tuple[float, Sente
             parts.append(f"{name}: the documents searched do not address this.")
             continue
         chosen = select(hits, per_family, relative, floor=0.0, other_page=relative)
-        quotes = distinct([(p, with_value_neighbour(extend_lead_in(whole_sentence(x, back), more=more), asked))
-                           for p, x in chosen])
+        # as in a plain answer: a list or a sentence the page break cut reads on as a second quote
+        quotes = distinct([(p, with_value_neighbour(y, asked) if k == 0 else y) for p, x in chosen
+                           for k, y in enumerate(read_list(whole_sentence(x, back), more=more))])
         cell = [cite(len(cits) + i + 1, x, p) for i, (p, x) in enumerate(quotes)]
         cits.extend(cell)
         parts.append(f"{name}: " + " ".join(f"{c.quote} [{c.n}]" for c in cell))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from assistant.answering.quotes import Sentence, sentences, span
+from assistant.answering.quotes import Sentence, read_on, sentences, span
 from assistant.models import Passage
 
 _ENUM = r"\(?(?:\d{1,2}|[a-z]|[ivxl]{2,6})[.)]"
@@ -104,7 +104,7 @@ def read_list(sent: Sentence, more: Callable[[Passage], Passage | None] | None =
     style = _lead_style(sent.text)
     semicolon = style is False and sent.text.rstrip().endswith(";")
     if style is False and not semicolon:
-        return [sent]
+        return read_on(sent, more)
     body = sent.passage
     following = [x for x in sentences(body) if x.offset > sent.offset]
     if semicolon:

@@ -100,6 +100,37 @@ def whole_sentence(sent: Sentence, back: Callable[[Passage], tuple[Passage, int]
     return whole[-1]
 
 
+_ENDED = re.compile(r"[.!?;:)\]\"”’]\s*$")
+# The next page carries on a cut sentence when it opens in lower case ("is credited or claimed by …").
+_CARRIES_ON = re.compile(r"^[a-z(]")
+_FOOTNOTE = re.compile(r"^\d{1,3}\s+\S")
+
+
+def read_on(sent: Sentence, more: Callable[[Passage], Passage | None] | None = None) -> list[Sentence]:
+    """sent, and the rest of it from the next page where the page break cut it ("… a GHG emission reduction or").
+
+    A citation names one page, so the rest is a second quote on the next page. Only a sentence with no
+    end punctuation that is its page's last (footnotes aside), and a next page that opens in lower case,
+    read on.
+    """
+    if _ENDED.search(sent.text):
+        return [sent]
+    body = sent.passage
+    following = [x for x in sentences(body) if x.offset > sent.offset]
+    if more and not any(x.page > sent.page for x in following):
+        joined = more(body)
+        if joined is not None:
+            body = joined
+            following = [x for x in sentences(body) if x.offset > sent.offset]
+    # only footnotes may stand between it and the page's foot ("1 See: World Bank Operational Manual …")
+    if not all(_FOOTNOTE.match(x.text) for x in following if x.page == sent.page):
+        return [sent]
+    nxt = next((x for x in following if x.page > sent.page), None)
+    if nxt is None or nxt.page != sent.page + 1 or not _CARRIES_ON.match(nxt.text):
+        return [sent]
+    return [sent, nxt]
+
+
 # Six or more bare numbers in a row are a chart's data labels or axis ticks read out of a figure
 # ("Figure VII.12: … 21.7 16.1 15.3 14.2 8.8 5.7 2.3 0.8 0.5 0.4 0 5 10 15 20"): no dev gold quote
 # holds such a run, and 8 dev answers quoted one.
