@@ -59,7 +59,7 @@ def definition_term(question: str) -> str:
     q = q.rstrip(".!").strip()
     bare = _LEAD.sub("", q).rstrip("?").strip()
     first = _TERM_FIRST.match(bare)
-    m = _DEFINE_INLINE.search(q) or _DEFINE.match(_LEAD.sub("", q))
+    m = None if first else (_DEFINE_INLINE.search(q) or _DEFINE.match(_LEAD.sub("", q)))
     if first:
         raw = next(g for g in first.groups() if g)
     elif m:

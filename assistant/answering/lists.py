@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from assistant.answering.quotes import Sentence, read_on, sentences, span
+from assistant.answering.quotes import Sentence, read_on, read_past, sentences, span
 from assistant.models import Passage
 
 _ENUM = r"\(?(?:\d{1,2}|[a-z]|[ivxl]{2,6})[.)]"
@@ -105,17 +105,11 @@ def read_list(sent: Sentence, more: Callable[[Passage], Passage | None] | None =
     semicolon = style is False and sent.text.rstrip().endswith(";")
     if style is False and not semicolon:
         return read_on(sent, more)
-    body = sent.passage
-    following = [x for x in sentences(body) if x.offset > sent.offset]
     if semicolon:
-        if not _semicolon_lead(sent, following):
+        if not _semicolon_lead(sent, [x for x in sentences(sent.passage) if x.offset > sent.offset]):
             return [sent]
         style = None
-    if more and not any(x.page > sent.page for x in following):
-        joined = more(body)
-        if joined is not None:
-            body = joined
-            following = [x for x in sentences(body) if x.offset > sent.offset]
+    body, following = read_past(sent, more)
     items, style = _run(sent, following, style, max_words)
     out = [span(sent, items[-1], body) if items else sent]
     on_page = [x for x in following if x.page == sent.page]

@@ -106,6 +106,22 @@ _CARRIES_ON = re.compile(r"^[a-z(]")
 _FOOTNOTE = re.compile(r"^\d{1,3}\s+\S")
 
 
+def read_past(sent: Sentence, more: Callable[[Passage], Passage | None] | None = None
+              ) -> tuple[Passage, list[Sentence]]:
+    """The passage to read sent on in, and its sentences after sent.
+
+    Where nothing after sent in its own chunk lies on a later page, `more` (the passage with the next
+    chunk joined on) supplies what follows.
+    """
+    body = sent.passage
+    following = [x for x in sentences(body) if x.offset > sent.offset]
+    if more and not any(x.page > sent.page for x in following):
+        joined = more(body)
+        if joined is not None:
+            return joined, [x for x in sentences(joined) if x.offset > sent.offset]
+    return body, following
+
+
 def read_on(sent: Sentence, more: Callable[[Passage], Passage | None] | None = None) -> list[Sentence]:
     """sent, and the rest of it from the next page where the page break cut it ("… a GHG emission reduction or").
 
@@ -115,13 +131,7 @@ def read_on(sent: Sentence, more: Callable[[Passage], Passage | None] | None = N
     """
     if _ENDED.search(sent.text):
         return [sent]
-    body = sent.passage
-    following = [x for x in sentences(body) if x.offset > sent.offset]
-    if more and not any(x.page > sent.page for x in following):
-        joined = more(body)
-        if joined is not None:
-            body = joined
-            following = [x for x in sentences(body) if x.offset > sent.offset]
+    following = read_past(sent, more)[1]
     # only footnotes may stand between it and the page's foot ("1 See: World Bank Operational Manual …")
     if not all(_FOOTNOTE.match(x.text) for x in following if x.page == sent.page):
         return [sent]
