@@ -97,6 +97,19 @@ def test_every_definition_phrasing_is_a_definition_question():
     assert not analyse("What is the registration fee under the VCS?").definition
 
 
+def test_a_defined_term_that_names_a_cost_asks_its_meaning_not_a_sum():
+    """"What is meant by levelised cost of electricity?" wants the definition; an attribute cue outside
+    the term still counts, and a plain "What is the fee?" still asks for an amount."""
+    assert definition_term("What is meant by levelised cost of electricity?") == "levelised cost of electricity"
+    for q in ("What is meant by levelised cost of electricity?", "What does the term 'renewal fee' mean?",
+              "Define transaction cost."):
+        asked = analyse(q)
+        assert asked.definition and asked.attribute == "" and asked.value == "", q
+    assert analyse("What thresholds make up the CDM definition of forest?").value == "number"
+    assert analyse("How is the issuance fee defined and how much is it?").value == "number"
+    assert analyse("What is the registration fee?").value == "amount"
+
+
 
 def test_lead_and_quotes_merges_numbering_and_keeps_only_sentences_on_quoted_pages():
     """Quotes follow the LLM text: a source it cites keeps its number, a copied quote is not repeated,

@@ -161,6 +161,7 @@ _SUM = re.compile(r"\b(how much|amount|how (large|high|big)|monetary|financial|p
                   re.I)
 
 
+_EXPLICIT_DEFINE = re.compile(r"\b(meant by|mean|means|meaning|define[sd]?|definition|stands? for|full form)\b", re.I)
 _WHO_FIRST = re.compile(r"(?:^|[.?!]\s+)(?:who|whom)\b", re.I)
 
 
@@ -171,10 +172,14 @@ def analyse(question: str) -> Asked:
     # "Who pays the mediator?", "Who bears the cost of …?" ask for a payer, not a sum: a sentence that
     # starts with "who" asks for a body whatever fee or deadline it names.
     order = sorted(_ATTRIBUTES, key=lambda a: a[0] != "body") if _WHO_FIRST.search(q) else _ATTRIBUTES
+    # "What is meant by levelised cost of electricity?" asks what the term means, not for a sum: cues
+    # inside the defined term do not count ("What thresholds make up the definition of forest?" still asks).
+    term = definition_term(q) if _EXPLICIT_DEFINE.search(q) else ""
+    cued = q.replace(term, " ") if term else q
     for name, cue, attr_words, val in order:
         if name == "date" and _WHEN_CONDITION.search(q):
             continue
-        if re.search(cue, q, re.I):
+        if re.search(cue, cued, re.I):
             attr, words, value = name, attr_words, val
             if name == "penalty" and not _SUM.search(q):
                 value = ""
