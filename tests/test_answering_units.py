@@ -456,6 +456,20 @@ def test_chart_data_and_the_title_block_are_not_quotable():
     assert not quotable("Uncertainty deduction by band 10 20 30 40 50 60 per cent of the estimate", p)
 
 
+def test_a_contents_line_is_not_quotable():
+    """"ANNEX A – … ARTICLE 6 ____ 25" names a topic and states nothing; a contents page's heading lines neither."""
+    contents = _passage("Double Claiming ....................... 20\n15| REQUIREMENTS TO AVOID DOUBLE CLAIMING ______ 22\n"
+                        "Procedures ................................ 23\nANNEX A – REQUIREMENTS FOR CREDITS AUTHORISED "
+                        "FOR USE UNDER ARTICLE\n6 OF THE PARIS AGREEMENT ______________________ 25")
+    assert not quotable("6 OF THE PARIS AGREEMENT FOR CREDITS AUTHORISED ______________________ 25", _passage("x"))
+    assert not quotable("ANNEX A – REQUIREMENTS FOR CREDITS AUTHORISED FOR USE UNDER ARTICLE", contents)
+    # the same heading words in a body passage, and prose that ends like a sentence, stay quotable
+    body = _passage("ANNEX A – REQUIREMENTS FOR CREDITS AUTHORISED FOR USE UNDER ARTICLE 6\n1.1.1 | The requirements "
+                    "below shall be followed in order for GSVERs to be identified on the Impact Registry as authorised.")
+    assert quotable("ANNEX A – REQUIREMENTS FOR CREDITS AUTHORISED FOR USE UNDER ARTICLE", body)
+    assert quotable("Credits authorised for use under Article 6 shall follow the annex.", contents)
+
+
 def test_closest_cosine_reads_only_passages_the_dense_side_ranked():
     """BM25-only passages carry no cosine: with none from the dense side there is nothing to gate on."""
     from assistant.answering.scoring import closest_cosine
