@@ -160,6 +160,9 @@ def test_pair_features_shape_and_value_interaction():
     assert X[0, col] == 0.0 and X[1, col] == 1.0
     q = question_features(X, np.array([0.1, 0.9]))
     assert q.shape == (len(Q_FEATURES),) and q[0] == pytest.approx(0.9)
+    named = dict(zip(Q_FEATURES, q))
+    assert named["attr_asked"] == 1.0 and named["top3_logit"] == pytest.approx(0.5)  # mean of the (two) best
+    assert dict(zip(Q_FEATURES, question_features(X[:0], np.zeros(0))))["top3_logit"] == -10.0
 
 
 def test_select_keeps_close_runners_up_on_the_same_page_only():
