@@ -198,3 +198,36 @@ def test_a_question_compares_named_families_only_when_it_asks_to(question, side_
     patterns = name_patterns({d: aliases(d, r) for d, r in registry.items()})
     fams = families_in(question, patterns, None)
     assert compares(question, patterns, fams) is side_by_side
+
+
+def test_an_index_whose_chunks_read_back_empty_names_the_index_instead_of_crashing(tmp_settings, monkeypatch):
+    """The registry lists documents but the chunk read returns none (seen once with two processes starting
+    together): a short retry, then a clear error naming the index, not a ValueError from deep in BM25."""
+    from assistant.retrieval import hybrid
+    from ingest.errors import CarbonQAError
+    from ingest.pipeline import ingest
+
+    ingest(tmp_settings)
+    search = hybrid.HybridSearch(tmp_settings)
+    reads = []
+    real_get = search.store.chunks.get
+
+    class Empty:
+        """The chunk collection as the racing read saw it: empty, then whole."""
+
+        def count(self):
+            return 0 if len(reads) < 2 else search_chunks.count()
+
+        def get(self, **kw):
+            return real_get(**kw)
+
+    search_chunks = search.store.chunks
+    monkeypatch.setattr(hybrid.time, "sleep", lambda s: reads.append(s))
+    monkeypatch.setattr(search.store, "chunks", Empty())
+    assert search.refresh().lexical.ids  # read whole on the third try
+    assert len(reads) == 2
+    reads.clear()
+    monkeypatch.setattr(Empty, "count", lambda self: 0)
+    search._view = None
+    with pytest.raises(CarbonQAError, match="none of their chunks could be read"):
+        search.refresh()

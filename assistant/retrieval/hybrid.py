@@ -126,15 +126,24 @@ class HybridSearch:
 
     def _build(self, registry: dict, active: dict[str, str], version: str, token, racy: bool) -> View:
         """BM25 over exactly the active chunks of this registry, and the names users call documents by."""
-        ids, texts, metas = [], [], []
-        total = self.store.chunks.count()
-        for off in range(0, total, 5000):
-            got = self.store.chunks.get(include=["documents", "metadatas"], limit=5000, offset=off)
-            for i, t, m in zip(got["ids"], got["documents"], got["metadatas"]):
-                if active.get(m["doc_id"]) == m["doc_sha256"]:
-                    ids.append(i)
-                    texts.append(t)
-                    metas.append(m)
+        for attempt in range(3):
+            ids, texts, metas = [], [], []
+            total = self.store.chunks.count()
+            for off in range(0, total, 5000):
+                got = self.store.chunks.get(include=["documents", "metadatas"], limit=5000, offset=off)
+                for i, t, m in zip(got["ids"], got["documents"], got["metadatas"]):
+                    if active.get(m["doc_id"]) == m["doc_sha256"]:
+                        ids.append(i)
+                        texts.append(t)
+                        metas.append(m)
+            if ids or not active:
+                break
+            # Seen once with two processes opening the index together: the registry listed documents and
+            # the chunk read came back empty. A moment later it reads whole.
+            time.sleep(0.5 * (attempt + 1))
+        else:
+            raise CarbonQAError(f"{self.settings.chroma_path}: the registry lists {len(active)} documents but none "
+                                "of their chunks could be read; retry, or run `carbonqa ingest` to rebuild the index")
         lexical = LexicalIndex(ids, texts, metas, bm25_cache_dir(self.settings.data_dir, ids))
         names = {d: aliases(d, registry[d]) for d in active}
         return View(version, token, racy, registry, active, total, lexical, names, name_patterns(names))
