@@ -87,6 +87,11 @@ def test_definition_term_extraction():
     assert definition_term("What do Verra's rules understand by a grouped project?") == "grouped project"
     assert definition_term("Define regulatory surplus.") == "regulatory surplus"
     assert definition_term("In 2023, what is the crediting period for ARR projects?") == ""
+    # a possessive is no closing quote, and a quoted term may carry a qualifier
+    assert definition_term("What is a project's implementation date under Gold Standard?") == "project implementation date"
+    assert definition_term("What is the 'date of project inactivity' in Verra's rules?") == "date of project inactivity"
+    assert definition_term("What is a ‘free-rider’ in Verra's terminology?") == "free-rider"
+    assert definition_term("What is the project's crediting period for ARR projects?") == ""
 
 
 def test_every_definition_phrasing_is_a_definition_question():

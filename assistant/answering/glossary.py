@@ -57,6 +57,10 @@ def definition_term(question: str) -> str:
     """The term a 'what is X / define X' question asks about, or ''."""
     # the acronym expansion retrieval appends after the question mark ("… is. (Internationally …)")
     q = re.sub(r"(?<=[?.!])\s*\([^()]*\)$", "", question.strip())
+    # "What is a project's implementation date under Gold Standard?": a possessive is no closing quote
+    q = re.sub(r"(?<=\w)['’]s\b", "", q)
+    # …and a quoted term may be followed by a qualifier: "What is the 'date of project inactivity' in Verra rules?"
+    q = re.sub(r"['‘\"“]([^'’\"”?]{2,60})['’\"”]", r"\1", q)
     q = q.rstrip(".!").strip()
     bare = _LEAD.sub("", q).rstrip("?").strip()
     first = _TERM_FIRST.match(bare)
