@@ -10,7 +10,7 @@ from assistant.answering.abstain import ABSTAIN_TEXT, abstain_text, searched_tex
 from assistant.answering.answerability import Model, load
 from assistant.answering.compress import evidence_passages
 from assistant.answering.features import FEATURES, Q_FEATURES, Candidate, pair_features, question_features
-from assistant.answering.question import analyse, has_value, names_attribute, unknown_names
+from assistant.answering.question import analyse, has_value, names_attribute, states_value, unknown_names
 from assistant.answering.quotes import chart_data, quotable, title_echo
 from assistant.answering.scoring import glossary_first, select, with_value_neighbour
 from assistant.retrieval.lexical import LexicalIndex
@@ -124,9 +124,21 @@ def test_value_detection_ignores_clause_numbers(text, value, expected):
 def test_a_question_that_starts_with_who_asks_for_a_body_whatever_fee_it_names():
     """'Who pays the mediator?' wants the payer, not a sum; 'What is the fee, and who pays it?' wants the sum."""
     assert (analyse("Who has to pay the mediator?").attribute, analyse("Who has to pay the mediator?").value) == (
-        "body", "actor")
-    assert analyse("Who bears the cost of the buffer pool contribution?").attribute == "body"
+        "payer", "actor")
+    assert analyse("Who bears the cost of the buffer pool contribution?").attribute == "payer"
+    assert analyse("Who bears responsibility for monitoring?").attribute == "body"
+    assert analyse("Which ISO standards apply, and who has to meet each of them?").attribute == "body"
     assert analyse("What is the fee, and who pays it?").attribute == "fee"
+
+
+def test_who_pays_is_answered_by_a_sentence_that_names_the_paying_and_the_payer():
+    """A sentence naming a body that appoints the mediator does not say who pays; a project proponent
+    (a party, not a board) named next to "shall pay" does."""
+    a = analyse("Who pays the mediator?")
+    assert states_value("The project proponent shall pay the costs of the mediator.", a)
+    assert states_value("The mediator is appointed by Gold Standard and paid from the registration fee.", a)
+    assert not states_value("The Article 6 Secretariat may appoint external consultants as mediators.", a)
+    assert not states_value("The fee is USD 500 and is payable within 30 days.", a)  # no payer named
 
 
 def test_a_number_the_question_gives_is_not_the_value_it_asks_for():

@@ -10,6 +10,7 @@ ABSTAIN_TEXT = "The corpus does not answer this question."
 _WHAT = {
     "fee": "the amount of the fee or charge", "penalty": "the penalty", "percent": "the percentage",
     "deadline": "the time limit", "duration": "the period", "date": "the date", "body": "which body is responsible",
+    "payer": "who pays",
     "count": "the number", "amount": "the figure", "country": "which countries", "language": "which languages",
     "contents": "the contents or criteria asked for",
 }

@@ -162,6 +162,11 @@ _SUM = re.compile(r"\b(how much|amount|how (large|high|big)|monetary|financial|p
 
 
 _EXPLICIT_DEFINE = re.compile(r"\b(meant by|mean|means|meaning|define[sd]?|definition|stands? for|full form)\b", re.I)
+_PAYER = re.compile(r"\bwho(m)?\b[^?]{0,25}\b(pays?|paid|funds?|finances?|foots?|reimburses?|"
+                    r"(bears?|covers?|meets?) (the |any |all )?(costs?|expenses?|fees?|bill))\b"
+                    r"|\bwho (is|are) (charged|billed|invoiced)\b", re.I)
+_PAY_WORDS = ("pay", "pays", "paid", "payable", "payment", "cost", "costs", "fee", "fees", "expense", "expenses",
+              "borne", "bear", "bears", "charged", "charge", "funded", "reimburse", "reimbursed", "invoice", "invoiced")
 _WHO_FIRST = re.compile(r"(?:^|[.?!]\s+)(?:who|whom)\b", re.I)
 
 
@@ -184,6 +189,9 @@ def analyse(question: str) -> Asked:
             if name == "penalty" and not _SUM.search(q):
                 value = ""
             break
+    if attr == "body" and _PAYER.search(q):
+        # "Who pays the mediator?" is answered by a sentence that says who pays, not by one naming a body.
+        attr, words = "payer", _PAY_WORDS
     terms = tuple(t for t in content_words(q) if t not in _WH)
     attr_toks = {t for w in words for t in tokenize(w)} | set(tokenize(re.sub(r"[^\w ]", " ", attr)))
     subject = tuple(t for t in terms if t not in attr_toks and t not in _WH)
@@ -270,6 +278,11 @@ def states_value(text: str, asked: Asked) -> bool:
     Dev 392 has 36 "how many" questions, 30 of them about counts the documents never give ("How many
     members sit on the Verra Board?"); any number in a sentence ("within 30 days") passed for their answer.
     """
+    if asked.attribute == "payer":
+        # Whoever pays is named next to the paying: "the project proponent shall pay the mediator's costs".
+        words = text.split()
+        return any(names_attribute(w, asked) and _payer_in(" ".join(words[max(0, i - FEE_NEAR): i + FEE_NEAR + 1]))
+                   for i, w in enumerate(words))
     if not (has_value(text, asked.value, asked.given) and puts_number_on(strip_references(text), asked.counted)):
         return False
     if asked.attribute in ("fee", "penalty"):
@@ -279,6 +292,16 @@ def states_value(text: str, asked: Asked) -> bool:
                                                            asked.value, asked.given)
                    for i, w in enumerate(words))
     return True
+
+
+_PARTY = re.compile(r"\b(project (proponents?|developers?|participants?|owners?)|proponents?|developers?|applicants?|"
+                    r"buyers?|purchasers?|account holders?|host (country|countries|parties|governments?)|"
+                    r"validation/verification bod(y|ies)|auditors?|requesters?|complainants?|appellants?)\b", re.I)
+
+
+def _payer_in(text: str) -> bool:
+    """A body or a party to a project is named: who pays is one of them."""
+    return bool(_ACTOR.search(text) or _PARTY.search(text))
 
 
 def names_attribute(text: str, asked: Asked) -> bool:
