@@ -124,7 +124,7 @@ def token_containment(a: str, b: str) -> float:
 
 # A table of contents' leaders ("Registration ........ 15", "SCOPE ______ 4"); they also cost LLM prompt tokens.
 LEADERS = re.compile(r"(?:\.\s?){6,}|…{3,}|_{6,}")
-_SENTENCE_END = re.compile(r"[a-z0-9)][.;:](\s|$)")
+SENTENCE_END = re.compile(r"[a-z0-9)][.;:](\s|$)")  # prose ends like a sentence; a heading or contents line does not
 
 
 def front_matter(text: str) -> bool:
@@ -134,7 +134,7 @@ def front_matter(text: str) -> bool:
     no sentence; a contents chunk is a run of dot-leader lines.
     """
     words = text.split()
-    if len(words) < 25 and not _SENTENCE_END.search(text):
+    if len(words) < 25 and not SENTENCE_END.search(text):
         lines = [ln for ln in text.splitlines() if ln.strip()]
         if len(words) <= 6 * len(lines):  # title lines, not a fragment of prose
             return True
