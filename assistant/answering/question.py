@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 from assistant.answering.counted import counted, puts_number_on
 from assistant.answering.gazetteer import names_in
@@ -179,8 +180,8 @@ def analyse(question: str) -> Asked:
     order = sorted(_ATTRIBUTES, key=lambda a: a[0] != "body") if _WHO_FIRST.search(q) else _ATTRIBUTES
     # "What is meant by levelised cost of electricity?" asks what the term means, not for a sum: cues
     # inside the defined term do not count ("What thresholds make up the definition of forest?" still asks).
-    term = definition_term(q) if _EXPLICIT_DEFINE.search(q) else ""
-    cued = q.replace(term, " ") if term else q
+    defined = definition_term(q)
+    cued = q.replace(defined, " ") if defined and _EXPLICIT_DEFINE.search(q) else q
     for name, cue, attr_words, val in order:
         if name == "date" and _WHEN_CONDITION.search(q):
             continue
@@ -203,7 +204,7 @@ def analyse(question: str) -> Asked:
     if value in ("country", "language"):
         given += tuple(dict.fromkeys(names_in(q, value)))  # "…with Switzerland": naming it answers nothing
     return Asked(q, terms, subject or terms, attr, tuple(words), value,
-                 bool(_DEFINE.search(q) or definition_term(q)) and attr == "" and not _LIST_Q.search(q),
+                 bool(_DEFINE.search(q) or defined) and attr == "" and not _LIST_Q.search(q),
                  bool(_LIST_Q.search(q)), bigrams, given, counted(q) if attr == "count" else ())
 
 
@@ -280,18 +281,20 @@ def states_value(text: str, asked: Asked) -> bool:
     """
     if asked.attribute == "payer":
         # Whoever pays is named next to the paying: "the project proponent shall pay the mediator's costs".
-        words = text.split()
-        return any(names_attribute(w, asked) and _payer_in(" ".join(words[max(0, i - FEE_NEAR): i + FEE_NEAR + 1]))
-                   for i, w in enumerate(words))
+        return _near_attribute(text, asked, _payer_in)
     if not (has_value(text, asked.value, asked.given) and puts_number_on(strip_references(text), asked.counted)):
         return False
     if asked.attribute in ("fee", "penalty"):
         # A fee or a penalty is stated next to its name: "20% of the PERs go to the buffer" is no fee.
-        words = text.split()
-        return any(names_attribute(w, asked) and has_value(" ".join(words[max(0, i - FEE_NEAR): i + FEE_NEAR + 1]),
-                                                           asked.value, asked.given)
-                   for i, w in enumerate(words))
+        return _near_attribute(text, asked, lambda near: has_value(near, asked.value, asked.given))
     return True
+
+
+def _near_attribute(text: str, asked: Asked, holds: Callable[[str], bool]) -> bool:
+    """True when some word naming the asked attribute has, within FEE_NEAR words, a span where `holds`."""
+    words = text.split()
+    return any(names_attribute(w, asked) and holds(" ".join(words[max(0, i - FEE_NEAR): i + FEE_NEAR + 1]))
+               for i, w in enumerate(words))
 
 
 _PARTY = re.compile(r"\b(project (proponents?|developers?|participants?|owners?)|proponents?|developers?|applicants?|"

@@ -170,5 +170,5 @@ def quotable(text: str, p: Passage) -> bool:
     # the length bounds are the background fill's (ingest/solo.py), so its vectors cover every candidate
     sized = MIN_WORDS <= len(text.split()) <= MAX_WORDS or p.id.startswith("def:")
     # A contents line ("ANNEX A – REQUIREMENTS FOR CREDITS … ARTICLE 6 ____ 25") names a topic and states nothing.
-    contents = bool(LEADERS.search(text)) or (front_matter(p.text) and not SENTENCE_END.search(text))
+    contents = bool(LEADERS.search(text)) or (not SENTENCE_END.search(text) and front_matter(p.text))
     return sized and not contents and not chart_data(text) and not title_echo(text, p.title)
