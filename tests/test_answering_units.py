@@ -12,7 +12,7 @@ from assistant.answering.compress import evidence_passages
 from assistant.answering.features import FEATURES, Q_FEATURES, Candidate, pair_features, question_features
 from assistant.answering.question import analyse, has_value, names_attribute, states_value, unknown_names
 from assistant.answering.quotes import chart_data, quotable, title_echo
-from assistant.answering.scoring import glossary_first, select, with_value_neighbour
+from assistant.answering.scoring import Scorer, glossary_first, select, with_value_neighbour
 from assistant.retrieval.lexical import LexicalIndex
 from assistant.retrieval.neighbours import run_on
 from assistant.models import Citation, Passage
@@ -175,6 +175,32 @@ def test_pair_features_shape_and_value_interaction():
     named = dict(zip(Q_FEATURES, q))
     assert named["attr_asked"] == 1.0 and named["top3_logit"] == pytest.approx(0.5)  # mean of the (two) best
     assert dict(zip(Q_FEATURES, question_features(X[:0], np.zeros(0))))["top3_logit"] == -10.0
+
+
+class _FlatEmbedder:
+    """Every text gets the same vector: only the lexical pre-score orders the candidates."""
+
+    dim = 4
+
+    def embed(self, texts, batch_size=32):
+        """One constant vector per text."""
+        return np.ones((len(texts), self.dim), np.float32)
+
+    def embed_spans(self, texts, spans):
+        """One constant vector per span."""
+        return None, [np.ones((len(s), self.dim), np.float32) for s in spans]
+
+
+def test_a_comparison_judges_a_sentence_of_every_instrument_it_names():
+    loud = _passage(" ".join(f"The registration fee for projects is charged at stage {i}." for i in range(12)),
+                    "a", "doc-a")
+    quiet = _passage("Each project pays what the schedule of charges sets out.", "b", "doc-b")
+    asked = analyse("What is the registration fee for projects?")
+    scorer = Scorer(_FlatEmbedder(), {}, max_embedded=4, late_pool=6)
+    plain = scorer.candidates(asked, asked.text, [loud, quiet])
+    assert {c.sentence.passage.doc_id for c in plain} == {"doc-a"}
+    both = scorer.candidates(asked, asked.text, [loud, quiet], [["doc-a"], ["doc-b"]])
+    assert len(both) == 4 and {c.sentence.passage.doc_id for c in both} == {"doc-a", "doc-b"}
 
 
 def test_select_keeps_close_runners_up_on_the_same_page_only():

@@ -186,7 +186,7 @@ class Assistant:
         passages = defs + [p for p in passages if p.id not in {d.id for d in defs}]
         cands = defs + named_first(passages[len(defs):], fams, self.settings.answer_passages)
         missing = missing_share(focus, cands, scorer.idf)
-        candidates = scorer.candidates(asked, focus, cands)
+        candidates = scorer.candidates(asked, focus, cands, list(fams.values()))
         j = scorer.judge(model or self.model(), asked, candidates, missing, named, passages)
         return Evidence(standalone, passages, allowed, searched, fams, asked, candidates, j.features, j.scored,
                         round(j.support, 4), retrieval_ms, round(missing, 4), j.lacks_value,

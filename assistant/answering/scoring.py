@@ -33,6 +33,21 @@ TEXT_CACHE_SIZE = 20000  # sentences
 LATE_POOL = 48
 LATE_WEIGHT = 1.0
 EMBEDDED = 12
+GROUP_FLOOR = 3  # candidates kept per instrument a comparison names
+
+
+def _best(pool: list[Candidate], score: dict[int, float], n: int,
+          groups: list[list[str]] | None) -> list[Candidate]:
+    """The n best candidates by score, each group's GROUP_FLOOR best among them whatever the others score."""
+    ranked = sorted(pool, key=lambda c: -score[id(c)])
+    if not groups or len(groups) < 2:
+        return ranked[:n]
+    kept: dict[int, Candidate] = {}
+    for docs in groups:
+        kept.update((id(c), c) for c in [c for c in ranked if c.sentence.passage.doc_id in docs
+                                          and id(c) not in kept][:GROUP_FLOOR])
+    rest = [c for c in ranked if id(c) not in kept][: max(0, n - len(kept))]
+    return sorted([*kept.values(), *rest], key=lambda c: -score[id(c)])
 
 
 def idf_table(token_lists: list[list[str]]) -> dict[str, float]:
@@ -116,8 +131,14 @@ class Scorer:
         self._lock = threading.Lock()
         self.late_pool = late_pool
 
-    def candidates(self, asked: Asked, focus: str, passages: list[Passage]) -> list[Candidate]:
-        """The sentences of the top passages most worth judging, with their dense similarity."""
+    def candidates(self, asked: Asked, focus: str, passages: list[Passage],
+                   groups: list[list[str]] | None = None) -> list[Candidate]:
+        """The sentences of the top passages most worth judging, with their dense similarity.
+
+        `groups` (the document ids of each instrument a comparison names) keep GROUP_FLOOR sentences
+        each through both cuts: on the pre-score alone one instrument's wording could fill every slot,
+        and the other was then said to be silent on a provision it states.
+        """
         pool: list[Candidate] = []
         for rank, p in enumerate(passages[: self.passages_used]):
             sents = sentences(p)
@@ -138,13 +159,13 @@ class Scorer:
             return lex + 0.15 * states_value(c.sentence.text, asked) + 0.1 / (1 + c.rank)
 
         pre = {id(c): promise(c) for c in pool}
-        pool = sorted(pool, key=lambda c: -pre[id(c)])[: self.late_pool]
+        pool = _best(pool, pre, self.late_pool, groups)
         qvec = self.embedder.embed([focus])[0]
         late = self._vectors([c.sentence for c in pool]) @ qvec
         for c, sim in zip(pool, late):
             c.dense_context = float(sim)
             pre[id(c)] += LATE_WEIGHT * float(sim)
-        pool = sorted(pool, key=lambda c: -pre[id(c)])[: self.max_embedded]
+        pool = _best(pool, pre, self.max_embedded, groups)
         sims = self._standalone([c.sentence.text for c in pool]) @ qvec
         for c, sim in zip(pool, sims):
             c.dense = float(sim)
