@@ -157,11 +157,11 @@ def test_a_comparison_keeps_its_side_by_side_layout_and_silences_under_the_lead(
 
     gs = Citation(1, "gs", "GS", 5, "5", "1", "Design certification is valid for five years.", 0.9)
     vcs = Citation(2, "vcs", "VCS", 8, "8", "1", "Validation shall be completed within two years.", 0.8)
-    layout = f"Gold Standard: {gs.quote} [1] VCS: {vcs.quote} [2] CDM: the documents searched do not address this."
+    layout = f"Gold Standard: {gs.quote} [1] VCS: {vcs.quote} [2] CDM: none of the passages found states this."
     text, cits, _ = lead_and_quotes("Validation takes up to two years under the VCS. [1]", [replace(vcs, n=1)],
                                     [gs, vcs], "How do Gold Standard, VCS and CDM time validation?", layout=layout)
     assert text == ("Validation takes up to two years under the VCS. [1]\n\nThe documents say: Gold Standard: "
-                    f"{gs.quote} [2] VCS: {vcs.quote} [1] CDM: the documents searched do not address this.")
+                    f"{gs.quote} [2] VCS: {vcs.quote} [1] CDM: none of the passages found states this.")
     assert [(c.doc_id, c.n) for c in cits] == [("vcs", 1), ("gs", 2)]
 
 
