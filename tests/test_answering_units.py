@@ -45,6 +45,9 @@ def _passage(text: str, pid: str = "p1", doc: str = "doc-a", page: int = 3) -> P
     ("When is a proposed activity treated as common practice?", "", ""),
     ("When can Verra deny a registration request?", "", ""),
     ("When may a project renew its crediting period?", "", ""),
+    # "when must" and "when does … need" ask for a stage or a condition, not a calendar date
+    ("When must a VVB conduct a site visit under the VCS?", "", ""),
+    ("When does a VCS performance method need more than one benchmark?", "", ""),
     ("When did Japan launch the JCM?", "date", "date"),
     ("What sanctions can Verra apply to a VVB?", "penalty", ""),
     ("What monetary penalty applies to double use?", "penalty", "amount"),
@@ -303,6 +306,25 @@ def test_evidence_skips_contents_lines_and_groups_documents():
     assert not any("...." in e.text for e in ev)
     assert [e.doc_id for e in ev] == [a.doc_id, a2.doc_id, "other"]
     assert ev[0].text.startswith("The registration fee")
+
+
+@pytest.mark.parametrize("question, polar", [
+    ("Must we pay the listing fee again when moving to under validation?", True),
+    ("Do AFOLU buffer credits attract the VCU issuance levy? (Verified Carbon Units)", True),
+    ("We run a fund outside India. Could we invest in sovereign green bonds?", True),
+    ("Is there a fee, and how much is it?", False),
+    ("How much is the fee? Is it paid once?", False),
+    ("What is the registration fee?", False),
+])
+def test_a_yes_no_question_is_told_from_one_asking_for_a_value(question, polar):
+    assert analyse(question).polar is polar
+
+
+def test_a_yes_no_abstention_says_whether_is_not_stated_not_an_amount():
+    asked = analyse("Does Verra refund the registration review fee if it denies our request?")
+    cit = Citation(1, "d", "Doc", 3, "3", "", "The registration review fee is payable before review.", 0.2)
+    text = abstain_text(asked, [cit], ["d"], {"d": {"title": "Doc"}})
+    assert asked.polar and "none of them states whether it is so" in text and "amount" not in text
 
 
 def test_abstention_names_what_is_missing():

@@ -6,7 +6,7 @@ from assistant.retrieval.coverage import not_indexed_note
 
 ABSTAIN_TEXT = "The corpus does not answer this question."
 
-# What a user is told is missing, per asked attribute (see question._ATTRIBUTES).
+# What a user is told is missing, per asked attribute (see attributes.ATTRIBUTES).
 _WHAT = {
     "fee": "the amount of the fee or charge", "penalty": "the penalty", "percent": "the percentage",
     "deadline": "the time limit", "duration": "the period", "date": "the date", "body": "which body is responsible",
@@ -21,7 +21,7 @@ def abstain_text(asked: Asked | None, cits, searched: list[str], docs: dict[str,
                  off_topic: float | None = None) -> str:
     """One paragraph: the documents do not say X; they mention the topic at [n]; what was searched, and not."""
     near = " ".join(f"[{c.n}]" for c in cits)
-    what = _WHAT.get(asked.attribute, "") if asked else ""
+    what = ("whether it is so" if asked.polar else _WHAT.get(asked.attribute, "")) if asked else ""
     topical = [c for c in cits if asked and names_attribute(c.quote, asked)]
     if off_topic is not None:
         # A cosine bar is a guess, not a proof ("Who pays the auditor's site visit costs?" sits at 0.34 though
