@@ -92,6 +92,11 @@ def test_definition_term_extraction():
     assert definition_term("What is the 'date of project inactivity' in Verra's rules?") == "date of project inactivity"
     assert definition_term("What is a ‘free-rider’ in Verra's terminology?") == "free-rider"
     assert definition_term("What is the project's crediting period for ARR projects?") == ""
+    # "who is a X" and "who is considered a X" ask what the term takes in; "who is the X" and "who approves" do not
+    assert definition_term("Who is a 'project participant' under the CDM?") == "project participant"
+    assert definition_term("Who is considered a smallholder under Gold Standard?") == "smallholder"
+    assert definition_term("Who is the project proponent?") == ""
+    assert definition_term("Who approves methodologies under the JCM?") == ""
 
 
 def test_every_definition_phrasing_is_a_definition_question():

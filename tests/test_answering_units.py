@@ -45,6 +45,10 @@ def _passage(text: str, pid: str = "p1", doc: str = "doc-a", page: int = 3) -> P
     ("When is a proposed activity treated as common practice?", "", ""),
     ("When can Verra deny a registration request?", "", ""),
     ("When may a project renew its crediting period?", "", ""),
+    # "who counts as a X" asks for a definition, not a body; "who is the X" still asks who
+    ("Who counts as an authorized signatory in the CDM?", "", ""),
+    ("Who is a 'project participant' under the CDM versus Gold Standard?", "", ""),
+    ("Who is the chair of the Joint Committee?", "body", "actor"),
     # "when must" and "when does … need" ask for a stage or a condition, not a calendar date
     ("When must a VVB conduct a site visit under the VCS?", "", ""),
     ("When does a VCS performance method need more than one benchmark?", "", ""),

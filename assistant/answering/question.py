@@ -118,6 +118,10 @@ _PAYER = re.compile(r"\bwho(m)?\b[^?]{0,25}\b(pays?|paid|funds?|finances?|foots?
                     r"|\bwho (is|are) (charged|billed|invoiced)\b", re.I)
 _PAY_WORDS = ("pay", "pays", "paid", "payable", "payment", "cost", "costs", "fee", "fees", "expense", "expenses",
               "borne", "bear", "bears", "charged", "charge", "funded", "reimburse", "reimbursed", "invoice", "invoiced")
+# "Who counts as a stakeholder?", "Who is a 'project participant'?" ask what a defined term takes in, not
+# which body decides: on dev 3 of the 15 answerable questions declined were read as asking for a body.
+_WHO_DEFINES = re.compile(r"\bwho (counts?|qualif(y|ies)) as\b|\bwho (is|are)( considered| regarded| treated| deemed)?"
+                          r"( to be| as)? (an?\b|['‘\"“])", re.I)
 _WHO_FIRST = re.compile(r"(?:^|[.?!]\s+)(?:who|whom)\b", re.I)
 
 
@@ -133,7 +137,7 @@ def analyse(question: str) -> Asked:
     defined = definition_term(q)
     cued = q.replace(defined, " ") if defined and _EXPLICIT_DEFINE.search(q) else q
     for name, cue, attr_words, val in order:
-        if name == "date" and _WHEN_CONDITION.search(q):
+        if (name == "date" and _WHEN_CONDITION.search(q)) or (name == "body" and _WHO_DEFINES.search(q)):
             continue
         if re.search(cue, cued, re.I):
             attr, words, value = name, attr_words, val
