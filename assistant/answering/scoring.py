@@ -232,8 +232,7 @@ class Scorer:
 
 
 def select(scored: list[tuple[float, Sentence]], max_sentences: int = 4, relative: float = 0.5,
-           floor: float = 0.3, must_cover: list[list[str]] | None = None,
-           other_page: float = 0.0) -> list[tuple[float, Sentence]]:
+           floor: float = 0.3, other_page: float = 0.0) -> list[tuple[float, Sentence]]:
     """The best sentence, then runners-up close to it in probability that add something new.
 
     A runner-up on the best sentence's page needs only `relative` of its probability; one from
@@ -244,12 +243,8 @@ def select(scored: list[tuple[float, Sentence]], max_sentences: int = 4, relativ
         return []
     best_p, best = scored[0]
     chosen: list[tuple[float, Sentence]] = [scored[0]]
-    for docs in must_cover or []:
-        hit = next((x for x in scored if x[1].passage.doc_id in docs), None)
-        if hit and all(hit[1] is not c for _, c in chosen):
-            chosen.append(hit)
     for p, s in scored[1:]:
-        if len(chosen) >= max(max_sentences, len(must_cover or []) + 1):
+        if len(chosen) >= max_sentences:
             break
         same_page = (s.passage.doc_id, s.page) == (best.passage.doc_id, best.page)
         if p < relative * best_p or (not same_page and (p < floor or p < other_page * best_p)):
@@ -257,7 +252,6 @@ def select(scored: list[tuple[float, Sentence]], max_sentences: int = 4, relativ
         if any(token_overlap(s.text, c.text) > 0.6 for _, c in chosen):
             continue
         chosen.append((p, s))
-    # Read in document order within a page, as the user will find them on the PDF.
     return chosen
 
 
