@@ -9,8 +9,8 @@ from ingest.chunking import title_line
 from ingest.clean import normalise_ws
 
 # Bumped when extraction finds other definitions, so a cached table of the same index is rebuilt
-# (2: term-column glossaries inside rulebooks, `_from_echo`).
-EXTRACTOR = 2
+# (2: term-column glossaries inside rulebooks, `_from_echo`; 3: acronyms whose brackets pypdf lost).
+EXTRACTOR = 3
 _SENT_TERM = r"[A-Z][A-Za-z0-9/\-’' ()]{1,60}?"
 _MEANS = re.compile(
     rf"(?:^|(?<=[.;:,]\s)|(?<=\n))[“\"‘']?(?P<term>{_SENT_TERM})[”\"’']?\s+(?:means|shall mean|refers to|is defined as)\s+"

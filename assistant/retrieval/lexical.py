@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.retrieval.text import learn_acronyms, tokenize
+from assistant.retrieval.text import learn_acronyms, says_long_form, tokenize
 
 
 def ids_digest(ids: list[str]) -> str:
@@ -103,9 +103,9 @@ class LexicalIndex:
         extra, low = [], query.lower()
         for acr, long in self.acronyms.items():
             if acr in query and re.search(rf"\b{re.escape(acr)}s?\b", query):
-                if long.lower() not in low:
+                if not says_long_form(long, low):
                     extra.append(long)
-            elif long.lower() in low:
+            elif says_long_form(long, low):
                 extra.append(acr)
         return query + (" (" + "; ".join(extra) + ")" if extra else "")
 

@@ -57,6 +57,9 @@ def content_words(text: str) -> list[str]:
 
 _FUNCTION = {"of", "for", "and", "the", "to", "in", "on", "under", "a", "an", "&"}
 _PAREN_ACR = re.compile(r"\(([A-Z][A-Za-z0-9\-]{1,9})\)")
+# "nuclear power (including Small Modular Reactors SMR 53)": pypdf lost the brackets. Without them only a
+# long form in capitals counts ("carried out prior to COP" spells COP too).
+_BARE_ACR = re.compile(r"(?<=[a-z]) ([A-Z][A-Z0-9]{1,7}s?)\b(?! *\()")
 
 
 def _long_form(before: str, acr: str) -> str | None:
@@ -87,15 +90,30 @@ def learn_acronyms(texts: list[str]) -> dict[str, str]:
     votes: dict[str, Counter] = defaultdict(Counter)
     for text in texts:
         flat = text.replace("\n", " ")
-        for m in _PAREN_ACR.finditer(flat):
-            acr = m.group(1)
-            if sum(c.isupper() for c in acr) < 2:
-                continue
-            long = _long_form(flat[max(0, m.start() - 160): m.start()], acr)
-            if long:
-                key = acr[:-1] if acr.endswith("s") and acr[:-1].isupper() else acr
-                votes[key][long] += 1
+        for rx in (_PAREN_ACR, _BARE_ACR):
+            for m in rx.finditer(flat):
+                acr = m.group(1)
+                if sum(c.isupper() for c in acr) < 2:
+                    continue
+                long = _long_form(flat[max(0, m.start() - 160): m.start()], acr)
+                if long and (rx is _PAREN_ACR or _capitalised(long)):
+                    key = acr[:-1] if acr.endswith("s") and acr[:-1].isupper() else acr
+                    votes[key][long] += 1
     return {acr: forms.most_common(1)[0][0] for acr, forms in votes.items()}
+
+
+def _capitalised(long: str) -> bool:
+    """Two or more words, each capitalised but the function words ('Small Modular Reactors')."""
+    words = long.split()
+    return len(words) >= 2 and all(w[:1].isupper() for w in words if w.lower() not in _FUNCTION)
+
+
+def says_long_form(long: str, low: str) -> bool:
+    """True when the lower-cased text holds the long form, or its singular ('small modular reactor')."""
+    form = long.lower()
+    if form in low:
+        return True
+    return form.endswith("s") and form[:-1] in low and re.search(rf"\b{re.escape(form[:-1])}\b", low) is not None
 
 
 def expand_query(query: str, acronyms: dict[str, str]) -> str:
@@ -103,9 +121,9 @@ def expand_query(query: str, acronyms: dict[str, str]) -> str:
     extra = []
     for acr, long in acronyms.items():
         if re.search(rf"\b{re.escape(acr)}s?\b", query):
-            if long.lower() not in query.lower():
+            if not says_long_form(long, query.lower()):
                 extra.append(long)
-        elif long.lower() in query.lower():
+        elif says_long_form(long, query.lower()):
             extra.append(acr)
     return query + (" (" + "; ".join(extra) + ")" if extra else "")
 
