@@ -73,3 +73,21 @@ def test_the_answer_says_which_named_documents_were_not_searched(indexed_setting
         assert "Not searched" in said and "Joint Crediting Mechanism Rules of Implementation" in said
     plain = a.ask("What is the minimum crediting period under the VCS for ARR projects?")
     assert "Not searched" not in plain.answer + " ".join(plain.warnings)
+
+
+@pytest.mark.slow
+def test_a_rule_asked_of_an_unindexed_rulebook_needs_a_confident_answer(indexed_settings):
+    """Between the calibrated threshold and the confident bar, a question naming the unindexed JCM rules declines."""
+    from dataclasses import replace
+
+    from assistant.answering.answer import Assistant
+
+    a = Assistant(indexed_settings)
+    turn = a.retrieve_and_score(a.prepare("Who approves methodologies under the JCM?"))
+    assert turn.evidence.unindexed
+    between = (a.threshold() + indexed_settings.low_confidence) / 2
+    turn.evidence = replace(turn.evidence, support=between, lacks_value=False)
+    ans = a.respond(turn)
+    assert ans.abstained and "Not searched" in ans.answer
+    turn.evidence = replace(turn.evidence, unindexed=[])
+    assert not a.respond(turn).abstained, "without the unindexed rulebook the same support answers"
