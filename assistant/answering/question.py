@@ -141,7 +141,7 @@ def analyse(question: str) -> Asked:
             continue
         if re.search(cue, cued, re.I):
             attr, words, value = name, attr_words, val
-            if (name == "penalty" and not _SUM.search(q)):
+            if name == "penalty" and not _SUM.search(q):
                 value = ""
             break
     if attr == "body" and _PAYER.search(q):

@@ -44,8 +44,8 @@ def _best(pool: list[Candidate], score: dict[int, float], n: int,
         return ranked[:n]
     kept: dict[int, Candidate] = {}
     for docs in groups:
-        kept.update((id(c), c) for c in [c for c in ranked if c.sentence.passage.doc_id in docs
-                                          and id(c) not in kept][:GROUP_FLOOR])
+        own = [c for c in ranked if c.sentence.passage.doc_id in docs and id(c) not in kept]
+        kept.update((id(c), c) for c in own[:GROUP_FLOOR])
     rest = [c for c in ranked if id(c) not in kept][: max(0, n - len(kept))]
     return sorted([*kept.values(), *rest], key=lambda c: -score[id(c)])
 
