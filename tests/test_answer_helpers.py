@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
+import pytest
+
 from assistant.answering.answer import Assistant
 from assistant.answering.glossary import definition_term
 from assistant.answering.question import analyse
@@ -265,3 +267,42 @@ def test_a_term_column_definition_is_quoted_with_its_term_where_the_page_prints_
         "PDD (project design document) The document prepared by the project participant."]
     # "Baseline The scenario…" is not on the page (a colon stands between): the definition alone is quoted
     assert [p.text for p in g.passages("What is a baseline?", None)] == ["The scenario without the project."]
+
+
+def test_a_list_or_procedure_question_is_told_apart():
+    """Steps, lists and 'how do we …' ask for several sentences; definitions and values do not."""
+    assert analyse("What are the steps to register an ITMO project in Vanuatu?").steps
+    assert analyse("We have appointed a consultancy. How do we end that appointment?").steps
+    assert analyse("What must a Gold Standard project do after a loss event?").steps
+    assert not analyse("What does ARR cover under the VCS Program?").steps
+    assert not analyse("What is the registration fee for a VCS project?").steps
+
+
+@pytest.mark.slow
+def test_a_procedure_answer_quotes_more_of_its_page(indexed_settings):
+    """Seven sentences of the best page down to a tenth of its P for steps; five down to a fifth otherwise."""
+    import json
+
+    import numpy as np
+
+    from assistant.answering.quotes import sentences
+    from assistant.models import Passage
+
+    a = Assistant(indexed_settings)
+    turn = a.retrieve_and_score(a.prepare("How do we request issuance of VCUs?"))
+    text = ("The proponent uploads the monitoring report to the registry. The verifier signs its verification "
+            "statement. Verra reviews the completeness of every document. Fees are invoiced by the registry team. "
+            "Issuance follows once all invoices are settled. Serial numbers identify each unit separately. "
+            "Buffer credits are deposited into the pooled account. Owners may then retire their units publicly. "
+            "Records remain visible on the public website.")
+    page = Passage("synthetic", "verra-registration-and-issuance-process-v4.6-2024", "Registration and Issuance",
+                   text, 12, 12, "", "4 Issuance", 1.0, page_marks=json.dumps([[0, 12, ""]]))
+    ps = [0.9, 0.5, 0.4, 0.3, 0.25, 0.2, 0.15, 0.12, 0.1]
+    scored = list(zip(ps, sentences(page)))
+    ev = replace(turn.evidence, scored=scored, support=0.99, lacks_value=False, unknown=[], closest=0.9,
+                 sentence_p=np.array(ps), compared=False, unindexed=[])
+    assert ev.asked.steps
+    turn.evidence = ev
+    assert len(a.respond(turn).citations) == indexed_settings.steps_answer_sentences == 7
+    turn.evidence = replace(ev, asked=replace(ev.asked, steps=False))
+    assert len(a.respond(turn).citations) == indexed_settings.max_answer_sentences == 5

@@ -299,8 +299,10 @@ class Assistant:
         back = partial(run_back, self.search.lexical)
         if not ev.compared:
             scored = self.glossary.on_term(ev.standalone, ev.scored) if ev.asked.definition else ev.scored
-            chosen = select(glossary_first(scored, self.model().min_sentence_p), s.max_answer_sentences,
-                            s.select_relative, s.select_floor, other_page=s.select_other_page)
+            most, relative = ((s.steps_answer_sentences, s.steps_select_relative) if ev.asked.steps
+                              else (s.max_answer_sentences, s.select_relative))
+            chosen = select(glossary_first(scored, self.model().min_sentence_p), most, relative, s.select_floor,
+                            other_page=s.select_other_page)
             quotes = distinct([(p, with_value_neighbour(y, ev.asked) if k == 0 else y) for p, x in chosen
                                for k, y in enumerate(read_list(whole_sentence(x, back), more=self.run_on))])
             cits = [cite(i + 1, x, p) for i, (p, x) in enumerate(quotes)]

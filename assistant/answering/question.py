@@ -62,6 +62,7 @@ class Asked:
     given: tuple[str, ...] = ()  # numbers the question itself states: echoing them answers nothing
     counted: tuple[str, ...] = ()  # what a "how many" question counts: a number must stand on it
     polar: bool = False  # a yes/no question ("Must we pay the fee again?")
+    steps: bool = False  # asks for a list or a procedure: answered by several sentences of one page
 
 
 # Questions name a rule's force in words a rulebook's sentence does not use ("is X required", "allowed").
@@ -104,12 +105,20 @@ _AUX = re.compile(r"(must|does|do|did|is|are|was|were|can|could|should|shall|wil
 _WH_WORD = re.compile(r"\b(what|which|how|who|whom)\b", re.I)
 
 
-def is_polar(question: str) -> bool:
-    """True for a yes/no question: its asking sentence opens with an auxiliary and no wh-word is asked."""
+def _asking(question: str) -> tuple[str, str]:
+    """The question up to its last question mark, and the sentence that asks ("We run a fund. Could we…?")."""
     # retrieval appends acronym expansions after the question mark: "…levy? (Verified Carbon Units)"
     head = question[: question.rfind("?") + 1] if "?" in question else question
-    asking = re.split(r"(?<=[.?!])\s+", head.strip())[-1]
+    return head, re.split(r"(?<=[.?!])\s+", head.strip())[-1]
+
+
+def is_polar(question: str) -> bool:
+    """True for a yes/no question: its asking sentence opens with an auxiliary and no wh-word is asked."""
+    head, asking = _asking(question)
     return bool(_AUX.match(asking)) and not _WH_WORD.search(head)
+
+
+_STEPS = re.compile(r"^\s*(how (do|does|can|should|must|is|are)\b|what (steps|must|should|do|does)\b)", re.I)
 
 
 _EXPLICIT_DEFINE = re.compile(r"\b(meant by|mean|means|meaning|define[sd]?|definition|stands? for|full form)\b", re.I)
@@ -157,9 +166,11 @@ def analyse(question: str) -> Asked:
                                 if len(m.group()) >= 4 or not q[max(0, m.start() - 1):m.start()].isalpha()))
     if value in ("country", "language"):
         given += tuple(dict.fromkeys(names_in(q, value)))  # "…with Switzerland": naming it answers nothing
-    return Asked(q, terms, subject or terms, attr, tuple(words), value,
-                 bool(_DEFINE.search(q) or defined) and attr == "" and not _LIST_Q.search(q),
-                 bool(_LIST_Q.search(q)), bigrams, given, counted(q) if attr == "count" else (), is_polar(q))
+    definition = bool(_DEFINE.search(q) or defined) and attr == "" and not _LIST_Q.search(q)
+    listing = bool(_LIST_Q.search(q))
+    steps = (listing or bool(_STEPS.match(_asking(q)[1]))) and not definition
+    return Asked(q, terms, subject or terms, attr, tuple(words), value, definition, listing, bigrams, given,
+                 counted(q) if attr == "count" else (), is_polar(q), steps)
 
 
 FEE_NEAR = 10  # words between a fee's name and its amount: "the registration review fee … shall be USD 2,500"
