@@ -15,7 +15,7 @@ from typing import Protocol
 from assistant.answering.abstain import ABSTAIN_TEXT
 from assistant.answering.answerability import load as load_model
 from assistant.answering.question import analyse, unknown_names
-from assistant.answering.scoring import Scorer, idf_table, missing_share, nearest, select
+from assistant.answering.scoring import Scorer, idf_table, missing_share, nearest, select, select_limits
 from assistant.retrieval.followup import rewrite_followup
 from assistant.models import Answer, Passage
 from assistant.answering.quotes import cite
@@ -116,8 +116,8 @@ class _ExtractiveBaseline:
             near = " ".join(f"[{c.n}]" for c in cits)
             text, abstained = f"{ABSTAIN_TEXT} " + (f"Nearest passages: {near}." if cits else ""), True
         else:
-            chosen = select(scored, s.max_answer_sentences, s.select_relative, s.select_floor,
-                            other_page=s.select_other_page)
+            most, relative = select_limits(asked, s)
+            chosen = select(scored, most, relative, s.select_floor, other_page=s.select_other_page)
             cits = [cite(i + 1, x, p) for i, (p, x) in enumerate(chosen)]
             text, abstained = " ".join(f"{c.quote} [{c.n}]" for c in cits), False
         t3 = time.perf_counter()

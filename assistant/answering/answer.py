@@ -23,7 +23,7 @@ from assistant.answering.question import analyse, unknown_names
 from assistant.answering.rerank import cited_first, rerank
 from assistant.answering.state import Evidence, Turn
 from assistant.answering.scoring import (Scorer, closest_cosine, glossary_first, idf_table, missing_share, nearest,
-                                         select, with_value_neighbour)
+                                         select, select_limits, with_value_neighbour)
 from assistant.retrieval.coverage import not_indexed_note, unindexed_named
 from assistant.retrieval.followup import rewrite_followup
 from assistant.retrieval.fusion import compares, named_first
@@ -299,8 +299,7 @@ class Assistant:
         back = partial(run_back, self.search.lexical)
         if not ev.compared:
             scored = self.glossary.on_term(ev.standalone, ev.scored) if ev.asked.definition else ev.scored
-            most, relative = ((s.steps_answer_sentences, s.steps_select_relative) if ev.asked.steps
-                              else (s.max_answer_sentences, s.select_relative))
+            most, relative = select_limits(ev.asked, s)
             chosen = select(glossary_first(scored, self.model().min_sentence_p), most, relative, s.select_floor,
                             other_page=s.select_other_page)
             quotes = distinct([(p, with_value_neighbour(y, ev.asked) if k == 0 else y) for p, x in chosen

@@ -255,6 +255,13 @@ def select(scored: list[tuple[float, Sentence]], max_sentences: int = 4, relativ
     return chosen
 
 
+def select_limits(asked: Asked, settings) -> tuple[int, float]:
+    """Most sentences to quote and the same-page runner-up share: more for a list or a procedure."""
+    if asked.steps:
+        return settings.steps_answer_sentences, settings.steps_select_relative
+    return settings.max_answer_sentences, settings.select_relative
+
+
 def glossary_first(scored: list, floor: float) -> list:
     """A 'what is X' question leads with an instrument's own definition of X, where the glossary has one.
 
