@@ -139,9 +139,10 @@ class Settings(BaseSettings):
         0.6, ge=0.0, le=1.0, description="A comparison cell's runner-up is quoted when P >= this share of its best P.")
     max_answer_sentences: int = Field(5, ge=1, le=8, description="Most sentences an extractive answer quotes.")
     # A list or a procedure ("What are the steps…", "How do we…") is answered by several sentences of one
-    # page. On dev 680 (out of fold) its 100 questions gained key-fact recall 0.477 -> 0.524 at 7 sentences
-    # and a same-page runner-up at 0.1 of the best P (5 and 0.2 for the others), citation precision 0.633 ->
-    # 0.636: the extra quotes come from the best sentence's page. 6 gave 0.519, 8 or 0.05 gave 0.531.
+    # page. On dev 680 (out of fold) its 94 questions gained key-fact recall 0.377 -> 0.421 at 7 sentences
+    # and a same-page runner-up at 0.1 of the best P (5 and 0.2 for the others), citation precision 0.565 ->
+    # 0.569: the extra quotes come from the best sentence's page. On a looser cue (100 questions) 6 gave
+    # 0.519, 7 0.524, 8 or 0.05 0.531, 0.2 0.495.
     steps_answer_sentences: int = Field(
         7, ge=1, le=10, description="Most sentences an extractive answer to a list or procedure question quotes.")
     steps_select_relative: float = Field(

@@ -1,4 +1,4 @@
-"""Assistant helpers that need no index: in-force filtering and definition terms."""
+"""Assistant helpers: in-force filtering, definition terms, quote selection (the last on the indexed corpus)."""
 from __future__ import annotations
 
 import datetime as dt
