@@ -166,8 +166,8 @@ def analyse(question: str) -> Asked:
                                 if len(m.group()) >= 4 or not q[max(0, m.start() - 1):m.start()].isalpha()))
     if value in ("country", "language"):
         given += tuple(dict.fromkeys(names_in(q, value)))  # "…with Switzerland": naming it answers nothing
-    definition = bool(_DEFINE.search(q) or defined) and attr == "" and not _LIST_Q.search(q)
     listing = bool(_LIST_Q.search(q))
+    definition = bool(_DEFINE.search(q) or defined) and attr == "" and not listing
     steps = (listing or bool(_STEPS.match(_asking(q)[1]))) and not definition
     return Asked(q, terms, subject or terms, attr, tuple(words), value, definition, listing, bigrams, given,
                  counted(q) if attr == "count" else (), is_polar(q), steps)
