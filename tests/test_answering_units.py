@@ -197,6 +197,10 @@ class _FlatEmbedder:
         """One constant vector per span."""
         return None, [np.ones((len(s), self.dim), np.float32) for s in spans]
 
+    def token_states(self, texts):
+        """One piece per word, all with the same state."""
+        return [(t.split(), np.ones((len(t.split()), self.dim), np.float32) / 2) for t in texts]
+
 
 def test_a_comparison_judges_a_sentence_of_every_instrument_it_names():
     loud = _passage(" ".join(f"The registration fee for projects is charged at stage {i}." for i in range(12)),

@@ -23,7 +23,7 @@ FEATURES = (
     "attr_value", "value_absent_q", "definition_q", "definitional", "glossary", "named_doc", "listing_q",
     "lead_in", "length", "heading_like", "cross_ref", "digits", "window", "window_value",
     "subject_value", "window_subject_value", "attr_subject", "dense_value",
-    "dense_context", "subject_off_title", "glossary_off",
+    "dense_context", "subject_off_title", "glossary_off", "align", "align_precision",
 )
 # Question-level inputs of the answerability model, derived from the pair features of its candidates.
 # Few on purpose: with ~200 dev questions a longer list fitted noise (cross-validated AUC fell).
@@ -56,6 +56,8 @@ class Candidate:
     dense_rank: int = 0
     dense_context: float = 0.0  # cosine of the question and the sentence's in-context vector (stored at ingest)
     window: str = ""  # the sentence with its neighbours in the passage: answers often sit next to the topic
+    align: float = 0.0  # word-piece alignment of the question to the sentence (align.py): recall
+    align_precision: float = 0.0  # and of the sentence to the question: precision
 
 
 def _coverage(weights: dict[str, float], toks: set[str]) -> float:
@@ -125,7 +127,7 @@ def pair_features(asked: Asked, cands: list[Candidate], idf: dict[str, float], m
             window, window_value,
             subj * value_found, window * window_value, subj * attr_named, c.dense * value_found,
             c.dense_context, _off_title(subject, toks, titles.setdefault(p.title, set(tokenize(p.title)))),
-            float(p.id.startswith("def:") and not asked.definition),
+            float(p.id.startswith("def:") and not asked.definition), c.align, c.align_precision,
         ])
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.answering.align import Aligner
 from assistant.answering.answerability import Model, sigmoid
 from assistant.answering.features import Candidate, lacks_value, pair_features, question_features
 from assistant.answering.question import Asked, states_value
@@ -130,6 +131,7 @@ class Scorer:
         self.solo = dict(solo or {})
         self._lock = threading.Lock()
         self.late_pool = late_pool
+        self.aligner = Aligner(embedder)
 
     def candidates(self, asked: Asked, focus: str, passages: list[Passage],
                    groups: list[list[str]] | None = None) -> list[Candidate]:
@@ -171,6 +173,8 @@ class Scorer:
             c.dense = float(sim)
         for r, i in enumerate(np.argsort(-sims)):
             pool[int(i)].dense_rank = r
+        for c, (recall, precision) in zip(pool, self.aligner.score(focus, [c.sentence.text for c in pool])):
+            c.align, c.align_precision = recall, precision
         return pool
 
     def judge(self, model: Model, asked: Asked, cands: list[Candidate], missing: float,
