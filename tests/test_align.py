@@ -15,15 +15,18 @@ def test_content_pieces_drop_stopwords_and_punctuation_but_keep_word_continuatio
 
 
 def test_recall_reads_the_question_side_and_precision_the_sentence_side():
-    """A sentence holding every question piece has full recall; extra sentence pieces lower only precision."""
+    """A sentence holding every question piece has full recall; extra sentence pieces lower only precision.
+
+    The weakest match is the question piece the sentence matches worst: 0 when one is missing.
+    """
     e = np.eye(4, dtype=np.float32)
     question = (["fee", "amount"], e[[0, 1]])
     longer = (["fee", "amount", "registry", "annex"], e[[0, 1, 2, 3]])
-    recall, precision = alignment(question, longer)
-    assert recall == 1.0 and precision == 0.5
+    recall, precision, weakest = alignment(question, longer)
+    assert recall == 1.0 and precision == 0.5 and weakest == 1.0
     half = (["fee", "annex"], e[[0, 3]])
-    assert alignment(question, half) == (0.5, 0.5)
-    assert alignment(question, ([], np.zeros((0, 4), np.float32))) == (0.0, 0.0)
+    assert alignment(question, half) == (0.5, 0.5, 0.0)
+    assert alignment(question, ([], np.zeros((0, 4), np.float32))) == (0.0, 0.0, 0.0)
 
 
 def test_a_sentence_that_states_the_answer_aligns_better_than_one_on_another_topic():
@@ -33,8 +36,8 @@ def test_a_sentence_that_states_the_answer_aligns_better_than_one_on_another_top
         "The signatory shall be an individual with legal signing authority.",
         "The registration fee shall be paid before the review starts.",
     ])
-    (r_sign, p_sign), (r_fee, p_fee) = states
-    assert r_sign > r_fee and p_sign > p_fee
+    (r_sign, p_sign, w_sign), (r_fee, p_fee, w_fee) = states
+    assert r_sign > r_fee and p_sign > p_fee and w_sign > w_fee
 
 
 def test_the_aligner_encodes_each_text_once(monkeypatch):

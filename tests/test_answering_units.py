@@ -173,7 +173,8 @@ def test_pair_features_shape_and_value_interaction():
     p = _passage("The registration fee shall be paid before review. The registration fee is USD 500 per project.")
     sents = sentences(p)
     a = analyse("What is the registration fee?")
-    X = pair_features(a, [Candidate(s, 0, dense=0.5) for s in sents], {"registration": 2.0, "fee": 3.0}, 0.0, set())
+    cands = [Candidate(s, 0, dense=0.5, align_weakest=w) for s, w in zip(sents, (0.3, 0.6))]
+    X = pair_features(a, cands, {"registration": 2.0, "fee": 3.0}, 0.0, set())
     assert X.shape == (2, len(FEATURES))
     col = FEATURES.index("attr_value")
     assert X[0, col] == 0.0 and X[1, col] == 1.0
@@ -181,6 +182,9 @@ def test_pair_features_shape_and_value_interaction():
     assert q.shape == (len(Q_FEATURES),) and q[0] == pytest.approx(0.9)
     named = dict(zip(Q_FEATURES, q))
     assert named["attr_asked"] == 1.0 and named["top3_logit"] == pytest.approx(0.5)  # mean of the (two) best
+    assert named["top3_align_weakest"] == pytest.approx(0.6)  # the best of the top sentences' weakest match
+    three = question_features(np.vstack([X, X[:1]]), np.array([0.1, 0.9, -5.0]))
+    assert dict(zip(Q_FEATURES, three))["top3_align_weakest"] == pytest.approx(0.6)
     assert dict(zip(Q_FEATURES, question_features(X[:0], np.zeros(0))))["top3_logit"] == -10.0
 
 

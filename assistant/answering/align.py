@@ -3,9 +3,11 @@
 One vector per sentence cannot tell "The signatory shall be an individual with legal signing
 authority" from a sentence that only shares the topic of "Who has to sign the annual report?".
 Matching each word piece's contextual state to its closest piece on the other side can: "sign" meets
-"signatory", "warming" meets "temperature". Two numbers per pair:
+"signatory", "warming" meets "temperature". Three numbers per pair:
 - recall: the mean, over the question's content pieces, of the best cosine to a piece of the sentence;
-- precision: the mean, over the sentence's pieces, of the best cosine to a piece of the question.
+- precision: the mean, over the sentence's pieces, of the best cosine to a piece of the question;
+- weakest: the lowest of those best cosines, the question piece the sentence matches worst. A near
+  miss ("What is the renewal fee …?" over a page on the registration fee) leaves one piece unmatched.
 """
 from __future__ import annotations
 
@@ -41,18 +43,19 @@ def word_pieces(pieces: list[str]) -> list[int]:
     return [k for k, w in enumerate(pieces) if _WORD.search(w)]
 
 
-def alignment(question: tuple[list[str], np.ndarray], sentence: tuple[list[str], np.ndarray]) -> tuple[float, float]:
-    """(recall, precision) of one question and one sentence, from their word pieces and unit states."""
+def alignment(question: tuple[list[str], np.ndarray],
+              sentence: tuple[list[str], np.ndarray]) -> tuple[float, float, float]:
+    """(recall, precision, weakest) of one question and one sentence, from their word pieces and unit states."""
     qp, qs = question
     sp, ss = sentence
     q_all, s_all = word_pieces(qp), word_pieces(sp)
     q_content = content_pieces(qp) or q_all
     if not q_all or not s_all:
-        return 0.0, 0.0
+        return 0.0, 0.0, 0.0
     sim = qs[q_all].astype(np.float32) @ ss[s_all].astype(np.float32).T
     pos = {k: r for r, k in enumerate(q_all)}
-    recall = float(sim[[pos[k] for k in q_content]].max(axis=1).mean())
-    return recall, float(sim.max(axis=0).mean())
+    best = sim[[pos[k] for k in q_content]].max(axis=1)
+    return float(best.mean()), float(sim.max(axis=0).mean()), float(best.min())
 
 
 class Aligner:
@@ -81,8 +84,8 @@ class Aligner:
                     self._cache.popitem(last=False)
         return [known[t] for t in texts]
 
-    def score(self, question: str, sentences: list[str]) -> list[tuple[float, float]]:
-        """(recall, precision) of the question against each sentence."""
+    def score(self, question: str, sentences: list[str]) -> list[tuple[float, float, float]]:
+        """(recall, precision, weakest) of the question against each sentence."""
         if not sentences:
             return []
         q, *rest = self.states([question, *sentences])

@@ -173,8 +173,8 @@ class Scorer:
             c.dense = float(sim)
         for r, i in enumerate(np.argsort(-sims)):
             pool[int(i)].dense_rank = r
-        for c, (recall, precision) in zip(pool, self.aligner.score(focus, [c.sentence.text for c in pool])):
-            c.align, c.align_precision = recall, precision
+        for c, scores in zip(pool, self.aligner.score(focus, [c.sentence.text for c in pool])):
+            c.align, c.align_precision, c.align_weakest = scores
         return pool
 
     def judge(self, model: Model, asked: Asked, cands: list[Candidate], missing: float,
