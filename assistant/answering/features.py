@@ -23,8 +23,7 @@ FEATURES = (
     "attr_value", "value_absent_q", "definition_q", "definitional", "glossary", "named_doc", "listing_q",
     "lead_in", "length", "heading_like", "cross_ref", "digits", "window", "window_value",
     "subject_value", "window_subject_value", "attr_subject", "dense_value",
-    "dense_context", "subject_off_title", "glossary_off", "align", "align_precision",
-    "align_weakest",
+    "dense_context", "subject_off_title", "glossary_off", "align_weakest",
 )
 # Question-level inputs of the answerability model, derived from the pair features of its candidates.
 # Few on purpose: with ~200 dev questions a longer list fitted noise (cross-validated AUC fell).
@@ -43,7 +42,7 @@ FEATURES = (
 #
 # With 680 dev questions, the best of the three best sentences' weakest word-piece match (align.py) earned
 # a place: a near miss leaves one piece of the question unmatched by every good sentence. Cross-validated
-# question AUC 0.789 -> 0.795, abstain recall 0.420 -> 0.439 at the same false-abstain rate (4 x 3 shuffles).
+# question AUC 0.790 -> 0.807, abstain recall 0.407 -> 0.421 at false abstain 0.040.
 Q_FEATURES = ("best_logit", "value_needed", "best_subject_value", "best_context", "attr_asked", "top3_logit",
               "top3_align_weakest")
 _DEFINITIONAL = re.compile(r"\b(means|refers to|is defined as|shall mean|is the|are the|is a|is an)\b", re.I)
@@ -62,9 +61,7 @@ class Candidate:
     dense_rank: int = 0
     dense_context: float = 0.0  # cosine of the question and the sentence's in-context vector (stored at ingest)
     window: str = ""  # the sentence with its neighbours in the passage: answers often sit next to the topic
-    align: float = 0.0  # word-piece alignment of the question to the sentence (align.py): recall
-    align_precision: float = 0.0  # and of the sentence to the question: precision
-    align_weakest: float = 0.0  # the question piece the sentence matches worst
+    align_weakest: float = 0.0  # how well the sentence matches the question piece it matches worst (align.py)
 
 
 def _coverage(weights: dict[str, float], toks: set[str]) -> float:
@@ -134,8 +131,7 @@ def pair_features(asked: Asked, cands: list[Candidate], idf: dict[str, float], m
             window, window_value,
             subj * value_found, window * window_value, subj * attr_named, c.dense * value_found,
             c.dense_context, _off_title(subject, toks, titles.setdefault(p.title, set(tokenize(p.title)))),
-            float(p.id.startswith("def:") and not asked.definition), c.align, c.align_precision,
-            c.align_weakest,
+            float(p.id.startswith("def:") and not asked.definition), c.align_weakest,
         ])
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
 

@@ -131,7 +131,7 @@ class Scorer:
         self.solo = dict(solo or {})
         self._lock = threading.Lock()
         self.late_pool = late_pool
-        self.aligner = Aligner(embedder)
+        self.aligner = Aligner(embedder.name)
 
     def candidates(self, asked: Asked, focus: str, passages: list[Passage],
                    groups: list[list[str]] | None = None) -> list[Candidate]:
@@ -173,8 +173,8 @@ class Scorer:
             c.dense = float(sim)
         for r, i in enumerate(np.argsort(-sims)):
             pool[int(i)].dense_rank = r
-        for c, scores in zip(pool, self.aligner.score(focus, [c.sentence.text for c in pool])):
-            c.align, c.align_precision, c.align_weakest = scores
+        for c, weakest in zip(pool, self.aligner.weakest(focus, [c.sentence.text for c in pool])):
+            c.align_weakest = weakest
         return pool
 
     def judge(self, model: Model, asked: Asked, cands: list[Candidate], missing: float,
