@@ -66,6 +66,8 @@ def test_definition_term_extraction():
     # Users ask what a term "means under" a programme, what "counts as" one, whether two "define it the same way".
     assert definition_term("What does regulatory surplus mean under the VCS Program?") == "regulatory surplus"
     assert definition_term("Who counts as a smallholder under Gold Standard's land-use rules?") == "smallholder"
+    assert definition_term("Who is the RIT in the CDM and what does it do?") == "RIT"
+    assert definition_term("Who is the chair of the Joint Committee?") == ""
     assert definition_term("Do Verra and the CDM define leakage the same way?") == "leakage"
     assert definition_term("What is meant by additionality in the CDM?") == "additionality"
     # "what does X cover" asks what the term takes in; a document "requiring" something is a rule question.

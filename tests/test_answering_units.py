@@ -49,6 +49,11 @@ def _passage(text: str, pid: str = "p1", doc: str = "doc-a", page: int = 3) -> P
     ("Who counts as an authorized signatory in the CDM?", "", ""),
     ("Who is a 'project participant' under the CDM versus Gold Standard?", "", ""),
     ("Who is the chair of the Joint Committee?", "body", "actor"),
+    # "who is the RIT" (an acronym) asks what the named body is: its definition
+    ("Who is the RIT in the CDM and what does it do?", "", ""),
+    # the countries that cite a yardstick are not the answer; the countries a scheme covers are
+    ("What yardsticks do countries cite to argue their NDC is fair?", "", ""),
+    ("Which two countries signed the Memorandum of Cooperation?", "country", "country"),
     # "when must" and "when does … need" ask for a stage or a condition, not a calendar date
     ("When must a VVB conduct a site visit under the VCS?", "", ""),
     ("When does a VCS performance method need more than one benchmark?", "", ""),

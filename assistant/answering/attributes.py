@@ -39,7 +39,9 @@ ATTRIBUTES: list[tuple[str, str, tuple[str, ...], str]] = [
              r"what (is|was|are|were) (the|its|their|[\w-]+'s) ([\w-]+ ){0,3}(?<!start )(date|day)s?)\b",
      ("date", "year", "signed", "adopted", "entered", "launched", "published"), "date"),
     # "Which countries…" asks for names ("Peru, Ghana and Senegal"), not "3 per cent of Parties".
-    ("country", r"\b(which|what) ([\w-]+ ){0,2}(countries|country|nations?)\b",
+    # Not "What yardsticks do countries cite…": there the countries are the subject, not the answer.
+    ("country", r"\b(which|what) ((?!(do|does|did|have|has|had|must|can|should|will|would|are|is|were|was)\b)"
+                r"[\w-]+ ){0,2}(countries|country|nations?)\b",
      ("country", "countries", "nation", "nations", "party", "parties"), "country"),
     ("language", r"\b(which|what) ([\w-]+ ){0,2}languages?\b", ("language", "languages", "translated", "translation"),
      "language"),

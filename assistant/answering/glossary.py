@@ -25,7 +25,9 @@ _DEFINE = re.compile(
 # The term ends where a qualifier starts; "of" only as "of the/a …", so "levelised cost of electricity" stays whole.
 _DEFINE_INLINE = re.compile(
     r"\b(?:define|defines|defined|definition of|meaning of|mean by|meant by|understand by|understood by|counts? as|"
-    r"qualif(?:y|ies) as|who (?:is|are)(?: considered| regarded| treated| deemed)?(?: to be| as)?(?=\s+an?\s))"
+    r"qualif(?:y|ies) as|who (?:is|are)(?: considered| regarded| treated| deemed)?(?: to be| as)?"
+    # "Who is a stakeholder?", "Who is the RIT in the CDM?": an acronym after "the" names a defined body.
+    r"(?=\s+(?:an?\s|the\s+(?-i:[A-Z][A-Z0-9]+s?)\b)))"
     r"\s+(?:an?\s+|the\s+)?"
     r"(?:term\s+)?[\"“']?(?P<term>[A-Za-z][\w/\- ]{1,60}?)[\"”']?"
     r"(?=\s+(?:compared|versus|vs\.?|and|in|under|according|differ|for|by|within|of (?:the|an?)|as|the same|"

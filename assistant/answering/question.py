@@ -130,7 +130,7 @@ _PAY_WORDS = ("pay", "pays", "paid", "payable", "payment", "cost", "costs", "fee
 # "Who counts as a stakeholder?", "Who is a 'project participant'?" ask what a defined term takes in, not
 # which body decides: on dev 3 of the 15 answerable questions declined were read as asking for a body.
 _WHO_DEFINES = re.compile(r"\bwho (counts?|qualif(y|ies)) as\b|\bwho (is|are)( considered| regarded| treated| deemed)?"
-                          r"( to be| as)? (an?\b|['‘\"“])", re.I)
+                          r"( to be| as)? (an?\b|['‘\"“]|the (?-i:[A-Z][A-Z0-9]+s?)\b)", re.I)
 _WHO_FIRST = re.compile(r"(?:^|[.?!]\s+)(?:who|whom)\b", re.I)
 
 
