@@ -207,7 +207,9 @@ class _FlatEmbedder:
         """One constant vector per span."""
         return None, [np.ones((len(s), self.dim), np.float32) for s in spans]
 
+
 def test_a_comparison_judges_a_sentence_of_every_instrument_it_names():
+    """Each named instrument keeps candidates through both cuts; each candidate gets its weakest word-piece match."""
     loud = _passage(" ".join(f"The registration fee for projects is charged at stage {i}." for i in range(12)),
                     "a", "doc-a")
     quiet = _passage("Each project pays what the schedule of charges sets out.", "b", "doc-b")
@@ -217,6 +219,8 @@ def test_a_comparison_judges_a_sentence_of_every_instrument_it_names():
     assert {c.sentence.passage.doc_id for c in plain} == {"doc-a"}
     both = scorer.candidates(asked, asked.text, [loud, quiet], [["doc-a"], ["doc-b"]])
     assert len(both) == 4 and {c.sentence.passage.doc_id for c in both} == {"doc-a", "doc-b"}
+    weakest = {c.sentence.passage.doc_id: c.align_weakest for c in both}
+    assert weakest["doc-a"] > 0.99 > weakest["doc-b"]  # doc-b never says "registration"
 
 
 def test_select_keeps_close_runners_up_on_the_same_page_only():
