@@ -190,6 +190,9 @@ def test_pair_features_shape_and_value_interaction():
     assert named["top3_align_weakest"] == pytest.approx(0.6)  # the best of the top sentences' weakest match
     three = question_features(np.vstack([X, X[:1]]), np.array([0.1, 0.9, -5.0]))
     assert dict(zip(Q_FEATURES, three))["top3_align_weakest"] == pytest.approx(0.6)
+    assert named["polar"] == 0.0  # "What is…" is no yes/no question; "Must we pay…?" is
+    yes_no = pair_features(analyse("Must we pay the registration fee again?"), cands, {"fee": 3.0}, 0.0, set())
+    assert dict(zip(Q_FEATURES, question_features(yes_no, np.array([0.1, 0.9]))))["polar"] == 1.0
     assert dict(zip(Q_FEATURES, question_features(X[:0], np.zeros(0))))["top3_logit"] == -10.0
 
 
