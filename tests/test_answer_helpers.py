@@ -124,6 +124,17 @@ def test_a_defined_term_that_names_a_cost_asks_its_meaning_not_a_sum():
     assert analyse("What is the registration fee?").value == "amount"
 
 
+def test_how_much_of_a_quality_asks_for_no_figure():
+    """"How much certainty…?" is answered by "a high, but not absolute, level": no figure is missing without one;
+    "how much uncertainty", "how much time" and "how much money" still ask for a number."""
+    for q in ("How much certainty is a CDM auditor's 'reasonable assurance' supposed to provide?",
+              "How much discretion does the Board have over registration?"):
+        assert analyse(q).value == "" and analyse(q).attribute == "", q
+    for q in ("How much statistical uncertainty do Verra's rules tolerate?", "How much time does a VVB have?",
+              "How much money did the green bonds raise?"):
+        assert analyse(q).value == "number", q
+
+
 
 def test_lead_and_quotes_merges_numbering_and_keeps_only_sentences_on_quoted_pages():
     """Quotes follow the LLM text: a source it cites keeps its number, a copied quote is not repeated,
