@@ -17,7 +17,7 @@ from assistant.retrieval.lexical import LexicalIndex
 from assistant.retrieval.neighbours import run_on
 from assistant.models import Citation, Passage
 from assistant.answering.lists import extend_lead_in, read_list
-from assistant.answering.quotes import sentences
+from assistant.answering.quotes import sentences, with_exception
 
 
 def _passage(text: str, pid: str = "p1", doc: str = "doc-a", page: int = 3) -> Passage:
@@ -252,6 +252,23 @@ def test_value_neighbour_joins_the_next_sentence_verbatim():
     a = analyse("By how much would the target cut emissions?")
     joined = with_value_neighbour(first, a)
     assert "72Gg" in joined.text and joined.text in " ".join(p.text.split())
+
+
+def test_a_rule_is_quoted_with_the_exception_that_follows_it_on_its_page():
+    """"However, …" right after a quoted rule is part of the quote; another next sentence, or one on the
+    next page, is not."""
+    p = _passage("Projects may claim retroactive credits for two years. However, the total crediting period shall "
+                 "not exceed ten years. Fees are listed in Annex 2.")
+    rule, exception, other = sentences(p)
+    joined = with_exception(rule)
+    assert joined.text.endswith("shall not exceed ten years.") and joined.text in " ".join(p.text.split())
+    assert joined.page == rule.page and joined.offset == rule.offset
+    assert with_exception(exception) == exception  # "Fees are listed…" qualifies nothing
+    assert with_exception(joined) == joined  # a quote already holding its exception is left alone
+    text = "Projects may claim retroactive credits for two years.\nHowever, the total crediting period shall not exceed ten years."
+    two = Passage("p2", "doc-a", "Doc A", text, 3, 4, "", "2 Fees", 1.0,
+                  page_marks=json.dumps([[0, 3, ""], [text.index("However"), 4, ""]]))
+    assert with_exception(sentences(two)[0]).text == "Projects may claim retroactive credits for two years."
 
 
 LEAD = "Discount rates shall be derived from:\n(a) Government bond rates plus a risk premium;"

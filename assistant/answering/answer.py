@@ -31,7 +31,7 @@ from assistant.retrieval.neighbours import run_back, run_on
 from assistant.llm.providers import LLMUnavailable
 from assistant.models import Answer, Passage
 from assistant.answering.lists import read_list
-from assistant.answering.quotes import cite, distinct, whole_sentence
+from assistant.answering.quotes import cite, distinct, whole_sentence, with_exception
 from assistant.retrieval.hybrid import FAMILIES, CorpusRetriever, Filters, HybridSearch, passages_from_documents
 from assistant.retrieval.text import tokenize
 from assistant.retrieval.versions import in_force, label_citations
@@ -302,7 +302,7 @@ class Assistant:
             most, relative = select_limits(ev.asked, s)
             chosen = select(glossary_first(scored, self.model().min_sentence_p), most, relative, s.select_floor,
                             other_page=s.select_other_page)
-            quotes = distinct([(p, with_value_neighbour(y, ev.asked) if k == 0 else y) for p, x in chosen
+            quotes = distinct([(p, with_exception(with_value_neighbour(y, ev.asked) if k == 0 else y)) for p, x in chosen
                                for k, y in enumerate(read_list(whole_sentence(x, back), more=self.run_on))])
             cits = [cite(i + 1, x, p) for i, (p, x) in enumerate(quotes)]
             return " ".join(f"{c.quote} [{c.n}]" for c in cits), cits

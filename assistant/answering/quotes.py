@@ -52,6 +52,34 @@ def span(first: Sentence, last: Sentence, body: Passage) -> Sentence:
                     first.passage, first.offset)
 
 
+# A sentence that opens by qualifying the one before it: its exception, condition or limit.
+_EXCEPTION = re.compile(r"^\W*(however\b|except\b|unless\b|notwithstanding\b|provided that\b|with the exception\b|"
+                        r"this (requirement |rule |section )?(does not|shall not) apply\b)", re.I)
+
+
+def with_exception(sent: Sentence, max_words: int = 120) -> Sentence:
+    """sent with the next sentence on its page joined on when that one opens with its exception ("However, …").
+
+    A rule quoted without the "However, the total duration … shall not exceed …" that follows it
+    tells a compliance reader less than the document does, and can tell them the opposite.
+    """
+    sents = sentences(sent.passage)
+    i = next((k for k, x in enumerate(sents) if x.offset == sent.offset), None)
+    if i is None:
+        return sent
+    last = i
+    while last + 1 < len(sents) and sents[last + 1].text in sent.text:
+        last += 1  # sent may already be a span of several sentences (a value or list read on)
+    if last + 1 >= len(sents):
+        return sent
+    nxt = sents[last + 1]
+    if nxt.page != sent.page or not _EXCEPTION.match(nxt.text):
+        return sent
+    if len(sent.text.split()) + len(nxt.text.split()) > max_words:
+        return sent
+    return span(sents[i], nxt, sent.passage)
+
+
 def cite(n: int, sent: Sentence, score: float) -> Citation:
     """A numbered citation for a sentence."""
     p = sent.passage
