@@ -265,7 +265,8 @@ def test_a_rule_is_quoted_with_the_exception_that_follows_it_on_its_page():
     assert joined.page == rule.page and joined.offset == rule.offset
     assert with_exception(exception) == exception  # "Fees are listed…" qualifies nothing
     assert with_exception(joined) == joined  # a quote already holding its exception is left alone
-    text = "Projects may claim retroactive credits for two years.\nHowever, the total crediting period shall not exceed ten years."
+    text = ("Projects may claim retroactive credits for two years.\n"
+            "However, the total crediting period shall not exceed ten years.")
     two = Passage("p2", "doc-a", "Doc A", text, 3, 4, "", "2 Fees", 1.0,
                   page_marks=json.dumps([[0, 3, ""], [text.index("However"), 4, ""]]))
     assert with_exception(sentences(two)[0]).text == "Projects may claim retroactive credits for two years."

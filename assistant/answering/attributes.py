@@ -66,7 +66,8 @@ ATTRIBUTES: list[tuple[str, str, tuple[str, ...], str]] = [
     # "How much certainty does reasonable assurance give?", "How much discretion has the Board?" ask how
     # much of a quality: "high, but not absolute" answers, and no figure is missing when none is given.
     ("amount", r"\b(how much(?! (certainty|assurance|discretion|flexibility|latitude|leeway|freedom|autonomy|say|"
-               r"influence|control|weight|emphasis|attention|scrutiny|detail|transparency|independence)\b)|how (large|big|high|low|far|deep|wide|tall)|what (amount|quantity|volume|threshold|limit|"
+               r"influence|control|weight|emphasis|attention|scrutiny|detail|transparency|independence)\b)|"
+               r"how (large|big|high|low|far|deep|wide|tall)|what (amount|quantity|volume|threshold|limit|"
                r"minimum|maximum|rate|value|level|target|factor|figure|size|cap|ceiling|floor|benchmark)|"
                r"what ([\w-]+ ){1,4}"
                r"(value|target|factor|threshold|limit|rate|benchmark|cap|level)s?\b"
