@@ -456,6 +456,28 @@ def test_side_by_side_quotes_each_instruments_close_runner_up_and_names_the_sile
     assert "AFOLU" not in far
 
 
+def test_a_compared_document_is_named_by_its_code_edition_or_title_with_its_version():
+    """A comparison cell for one document reads "TOOL07 (v07.0)" or "VCS Standard (v4.7)", never its file id."""
+    from assistant.answering.comparison import side_by_side
+    from assistant.retrieval.fusion import document_name, family_name
+
+    title = "Methodological tool TOOL07: Tool to calculate the emission factor for an electricity system"
+    assert document_name(title, "07.0") == "TOOL07 (v07.0)"
+    assert document_name("Economic Survey 2023-24, Chapter 6: Climate Change and Energy Transition") == \
+        "Economic Survey 2023-24"
+    assert document_name("Glossary: CDM terms (CDM-EB07-A04-GLOS)", "11.0") == "Glossary: CDM terms (v11.0)"
+    assert family_name("verra") == "Verra (VCS)"
+    tool = sentences(_passage("The build margin uses the five most recent plants.", doc="cdm-tool07"))
+    vcs = sentences(_passage("Grid projects use the combined margin.", pid="p2", doc="verra-vcs-standard"))
+    scored = [(0.8, tool[0]), (0.7, vcs[0])]
+    fams = {"cdm-tool07": ["cdm-tool07"], "verra-vcs-standard": ["verra-vcs-standard"]}
+    text, _ = side_by_side(fams, scored, {id(x): p for p, x in scored}, analyse("Compare the build margins"),
+                           min_score=0.06, titles={"cdm-tool07": (title, "07.0"),
+                                                   "verra-vcs-standard": ("VCS Standard", "4.7")})
+    assert text.startswith("TOOL07 (v07.0): The build margin") and "VCS Standard (v4.7): Grid projects" in text
+    assert "Cdm" not in text
+
+
 def test_cited_first_puts_the_quoted_passages_first_in_citation_order():
     """The source card of [1] comes first; uncited passages keep their ranked order after the cited ones."""
     from assistant.answering.rerank import cited_first

@@ -309,7 +309,8 @@ class Assistant:
         raw = ({id(c.sentence): float(q) for c, q in zip(ev.candidates, ev.sentence_p)}
                if ev.sentence_p is not None else {})
         return side_by_side(ev.families, ev.scored, raw, ev.asked, s.compare_min_score, s.compare_sentences,
-                            s.compare_relative, more=self.run_on, back=back)
+                            s.compare_relative, more=self.run_on, back=back,
+                            titles={e.id: (e.title, e.version) for e in self.entries})
 
     def ask(self, question: str, history: list[str] | None = None, filters: Filters | None = None,
             answerer: str | None = None, provider: str | None = None,

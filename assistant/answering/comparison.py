@@ -14,7 +14,8 @@ from assistant.retrieval.fusion import family_name
 def side_by_side(families: dict[str, list[str]], scored: list[tuple[float, Sentence]], raw: dict[int, float],
                  asked: Asked, min_score: float, per_family: int = 2, relative: float = 0.6,
                  more: Callable[[Passage], Passage | None] | None = None,
-                 back: Callable[[Passage], tuple[Passage, int] | None] | None = None) -> tuple[str, list[Citation]]:
+                 back: Callable[[Passage], tuple[Passage, int] | None] | None = None,
+                 titles: dict[str, tuple[str, str | None]] | None = None) -> tuple[str, list[Citation]]:
     """'Name: quote [n] …' for each named family, or 'Name: none of the passages found states this.'
 
     A family has no answer when its best sentence's own probability (`raw`, by id of the sentence; the
@@ -23,13 +24,14 @@ def side_by_side(families: dict[str, list[str]], scored: list[tuple[float, Sente
     The cell says what was found, not that the instrument is silent: on dev (609 questions, out of fold)
     15 of the 23 instruments under the floor do state the provision (a page of theirs is gold evidence).
     Their closest sentence is not cited: cited, it lowered citation precision on 6 dev answers and
-    sat on a gold page in none of them.
+    sat on a gold page in none of them. `titles` (document id -> title, version) name a family that
+    is one document.
     """
     parts: list[str] = []
     cits: list[Citation] = []
     for fam, docs in families.items():
         hits = [(p, x) for p, x in scored if x.passage.doc_id in docs]
-        name = family_name(fam)
+        name = family_name(fam, *(titles or {}).get(fam, ("", None)))
         if not hits or raw.get(id(hits[0][1]), hits[0][0]) < min_score:
             parts.append(f"{name}: none of the passages found states this.")
             continue

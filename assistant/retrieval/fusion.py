@@ -171,9 +171,25 @@ _FAMILY_NAMES = {"verra": "Verra (VCS)", "gold-standard": "Gold Standard", "cdm"
                  "ndc-synthesis": "NDC synthesis report", "economic-survey": "Economic Survey", "vanuatu": "Vanuatu"}
 
 
-def family_name(fam: str) -> str:
-    """How a user calls a document family."""
-    return _FAMILY_NAMES.get(fam, fam.replace("-", " ").title())
+def family_name(fam: str, title: str = "", version: str | None = None) -> str:
+    """How a user calls a document family, or one document (a family of its own) by its title."""
+    if fam in _FAMILY_NAMES:
+        return _FAMILY_NAMES[fam]
+    return document_name(title, version) if title else fam.replace("-", " ").title()
+
+
+def document_name(title: str, version: str | None = None) -> str:
+    """A document as a comparison names it: its code or edition, else its title; with its version.
+
+    "Methodological tool TOOL01: Tool for the demonstration …" is "TOOL01 (v07.0.0)", "VCS Standard"
+    "VCS Standard (v4.7)": not the file id ("Cdm Tool01 Additionality V07.0.0 2012") a compliance
+    reader cannot look up.
+    """
+    codes = re.findall(r"(?<![\w-])[A-Z]{2,}\d{2,}(?![\w-])", title)
+    edition = _EDITION.match(title)
+    name = (codes[0] if codes else f"{edition['base']} {edition['year']}" if edition
+            else re.sub(r"\s*\([^)]*\)", "", title).strip() or title)
+    return f"{name} (v{version})" if version else name
 
 
 def named_first(passages, families: dict[str, list[str]], n: int = 8, per_family: int = 3, others: int = 3):
