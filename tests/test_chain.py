@@ -122,6 +122,21 @@ def test_an_answer_below_low_confidence_carries_a_warning(indexed_settings):
     assert any(w.startswith(f"low confidence ({loud.confidence:.2f})") for w in loud.warnings)
 
 
+def test_a_decline_by_rule_reports_a_confidence_under_the_bar(indexed_settings):
+    """The model may be sure the topic is covered; when a rule declines (no sentence states the value asked
+    for), the answer's confidence is under the bar, not beside "the corpus does not answer" at 0.9."""
+    from assistant.answering.answer import Assistant
+
+    a = Assistant(indexed_settings.model_copy(update={"abstain_threshold": 0.05}))
+    turn = a.retrieve_and_score(a.prepare("What is a DOE in the CDM?"))
+    assert turn.evidence.support >= 0.05
+    answered = a.respond(turn)
+    assert not answered.abstained and answered.confidence == turn.evidence.support
+    turn.evidence.lacks_value = True
+    declined = a.respond(turn)
+    assert declined.abstained and declined.confidence < 0.05
+
+
 def test_a_question_no_passage_is_close_to_abstains_as_off_topic(indexed_settings):
     """Below `off_topic_cosine` the answer says the corpus does not seem to cover the topic, at confidence 0."""
     from assistant.answering.answer import Assistant

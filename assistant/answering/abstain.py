@@ -63,3 +63,17 @@ def low_confidence_note(confidence: float, low: float) -> str | None:
         return None
     return (f"low confidence ({confidence:.2f}): most answers this unsure on the dev questions were to questions "
             "the documents do not answer; check that a quoted sentence states what you asked")
+
+
+def reported_confidence(support: float, bar: float, abstained: bool, off_topic: bool = False) -> float:
+    """P(the corpus answers) as the answer reports it: under the bar whenever it declines.
+
+    A decline by rule (no sentence states the fee's amount; the LLM found nothing) can follow a model
+    P of 0.99 that the topic is covered, and "0.99" beside "the corpus does not answer" reads as a
+    contradiction. Capped just under the bar, such declines also rank below every answer (dev 680:
+    17 of 19 were near misses; answerability AUC 0.834 -> 0.836). An off-topic question is not one
+    the corpus answers, whatever the in-domain model says.
+    """
+    if off_topic:
+        return 0.0
+    return min(support, 0.99 * bar) if abstained else support

@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from assistant.answering.abstain import abstain_text, low_confidence_note
+from assistant.answering.abstain import abstain_text, low_confidence_note, reported_confidence
 from assistant.answering.answerability import Model
 from assistant.answering.compress import evidence_passages
 from assistant.answering.answerability import load as load_model
@@ -263,8 +263,7 @@ class Assistant:
             answerer=answerer if answerer == "extractive" else f"llm:{provider}",
             settings_digest=f"{self.settings.digest()}-m{self.model().digest}", standalone_question=ev.standalone,
             searched_documents=ev.searched, filters=turn.filters.to_dict() if turn.filters else {},
-            # an off-topic question is not one the corpus answers, whatever the in-domain model says
-            unsupported=unsupported, warnings=warnings, confidence=0.0 if off_topic else ev.support,
+            unsupported=unsupported, warnings=warnings, confidence=reported_confidence(ev.support, bar, abstained, off_topic),
             evidence=[{"n": i + 1, "p": round(p, 4), "doc_id": x.passage.doc_id, "page": x.page, "text": x.text}
                       for i, (p, x) in enumerate(ev.scored[:5])],
         )
