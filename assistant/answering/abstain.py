@@ -71,7 +71,7 @@ def reported_confidence(support: float, bar: float, abstained: bool, off_topic: 
     A decline by rule (no sentence states the fee's amount; the LLM found nothing) can follow a model
     P of 0.99 that the topic is covered, and "0.99" beside "the corpus does not answer" reads as a
     contradiction. Capped just under the bar, such declines also rank below every answer (dev 680:
-    17 of 19 were near misses; answerability AUC 0.834 -> 0.836). An off-topic question is not one
+    17 of 19 were near misses; answerability AUC 0.834 -> 0.837). An off-topic question is not one
     the corpus answers, whatever the in-domain model says.
     """
     if off_topic:

@@ -263,7 +263,8 @@ class Assistant:
             answerer=answerer if answerer == "extractive" else f"llm:{provider}",
             settings_digest=f"{self.settings.digest()}-m{self.model().digest}", standalone_question=ev.standalone,
             searched_documents=ev.searched, filters=turn.filters.to_dict() if turn.filters else {},
-            unsupported=unsupported, warnings=warnings, confidence=reported_confidence(ev.support, bar, abstained, off_topic),
+            unsupported=unsupported, warnings=warnings,
+            confidence=reported_confidence(ev.support, bar, abstained, off_topic),
             evidence=[{"n": i + 1, "p": round(p, 4), "doc_id": x.passage.doc_id, "page": x.page, "text": x.text}
                       for i, (p, x) in enumerate(ev.scored[:5])],
         )
@@ -301,7 +302,8 @@ class Assistant:
             most, relative = select_limits(ev.asked, s)
             chosen = select(glossary_first(scored, self.model().min_sentence_p), most, relative, s.select_floor,
                             other_page=s.select_other_page)
-            quotes = distinct([(p, with_exception(with_value_neighbour(y, ev.asked) if k == 0 else y)) for p, x in chosen
+            quotes = distinct([(p, with_exception(with_value_neighbour(y, ev.asked) if k == 0 else y))
+                               for p, x in chosen
                                for k, y in enumerate(read_list(whole_sentence(x, back), more=self.run_on))])
             cits = [cite(i + 1, x, p) for i, (p, x) in enumerate(quotes)]
             return " ".join(f"{c.quote} [{c.n}]" for c in cits), cits

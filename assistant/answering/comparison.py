@@ -37,7 +37,8 @@ def side_by_side(families: dict[str, list[str]], scored: list[tuple[float, Sente
             continue
         chosen = select(hits, per_family, relative, floor=0.0, other_page=relative)
         # as in a plain answer: a list or a sentence the page break cut reads on as a second quote
-        quotes = distinct([(p, with_exception(with_value_neighbour(y, asked) if k == 0 else y)) for p, x in chosen
+        quotes = distinct([(p, with_exception(with_value_neighbour(y, asked) if k == 0 else y))
+                           for p, x in chosen
                            for k, y in enumerate(read_list(whole_sentence(x, back), more=more))])
         cell = [cite(len(cits) + i + 1, x, p) for i, (p, x) in enumerate(quotes)]
         cits.extend(cell)
