@@ -196,6 +196,16 @@ def test_pair_features_shape_and_value_interaction():
     assert dict(zip(Q_FEATURES, question_features(X[:0], np.zeros(0))))["top3_logit"] == -10.0
 
 
+def test_a_sentence_that_defines_in_any_common_wording_is_definitional():
+    """"ACE denotes…", "…is defined as…", "…stands for…" define; "The fee shall be paid" does not."""
+    p = _passage("ACE denotes work under Article 12 of the Paris Agreement. Low-emission energy is defined as "
+                 "renewables and nuclear power. CIW stands for Conservation of Intact Wetlands. "
+                 "The fee shall be paid before review.")
+    X = pair_features(analyse("What does ACE mean?"), [Candidate(s, 0) for s in sentences(p)], {"ace": 3.0}, 0.0,
+                      set())
+    assert list(X[:, FEATURES.index("definitional")]) == [1.0, 1.0, 1.0, 0.0]
+
+
 class _FlatEmbedder:
     """Every text gets the same vector: only the lexical pre-score orders the candidates."""
 
