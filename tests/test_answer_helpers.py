@@ -135,7 +135,6 @@ def test_how_much_of_a_quality_asks_for_no_figure():
         assert analyse(q).value == "number", q
 
 
-
 def test_lead_and_quotes_merges_numbering_and_keeps_only_sentences_on_quoted_pages():
     """Quotes follow the LLM text: a source it cites keeps its number, a copied quote is not repeated,
     and an LLM sentence citing a page no quote is on is dropped."""

@@ -48,8 +48,8 @@ FEATURES = (
 # 0.446 -> 0.440 at false abstain 0.040).
 Q_FEATURES = ("best_logit", "value_needed", "best_subject_value", "best_context", "attr_asked", "top3_logit",
               "top3_align_weakest", "polar")
-_DEFINITIONAL = re.compile(r"\b(means|refers? to|(is |are )?defined as|denotes?|stands? for|is understood as|shall mean|"
-                           r"is the|are the|is a|is an)\b", re.I)
+_DEFINITIONAL = re.compile(r"\b(means|refers? to|(is |are )?defined as|denotes?|stands? for|is understood as|"
+                           r"shall mean|is the|are the|is a|is an)\b", re.I)
 _CROSS_REF = re.compile(r"\b(see (section|annex|chapter|the)|in accordance with|as set out in|refer to|"
                         r"set out in (section|annex))\b", re.I)
 _DIGIT = re.compile(r"\d")
