@@ -16,22 +16,21 @@ from assistant.answering.abstain import abstain_text, low_confidence_note, repor
 from assistant.answering.answerability import Model
 from assistant.answering.compress import evidence_passages
 from assistant.answering.answerability import load as load_model
-from assistant.answering.comparison import side_by_side
+from assistant.answering.comparison import read_quotes, side_by_side
 from assistant.answering.compose import lead_and_quotes
 from assistant.answering.glossary import Glossary
 from assistant.answering.question import analyse, unknown_names
 from assistant.answering.rerank import cited_first, rerank
 from assistant.answering.state import Evidence, Turn
 from assistant.answering.scoring import (Scorer, closest_cosine, glossary_first, idf_table, missing_share, nearest,
-                                         select, select_limits, with_value_neighbour)
+                                         select, select_limits)
 from assistant.retrieval.coverage import not_indexed_note, unindexed_named
 from assistant.retrieval.followup import rewrite_followup
 from assistant.retrieval.fusion import compares, named_first
 from assistant.retrieval.neighbours import run_back, run_on
 from assistant.llm.providers import LLMUnavailable
 from assistant.models import Answer, Passage
-from assistant.answering.lists import read_list
-from assistant.answering.quotes import cite, distinct, whole_sentence, with_exception
+from assistant.answering.quotes import cite
 from assistant.retrieval.hybrid import FAMILIES, CorpusRetriever, Filters, HybridSearch, passages_from_documents
 from assistant.retrieval.text import tokenize
 from assistant.retrieval.versions import in_force, label_citations
@@ -302,9 +301,7 @@ class Assistant:
             most, relative = select_limits(ev.asked, s)
             chosen = select(glossary_first(scored, self.model().min_sentence_p), most, relative, s.select_floor,
                             other_page=s.select_other_page)
-            quotes = distinct([(p, with_exception(with_value_neighbour(y, ev.asked) if k == 0 else y))
-                               for p, x in chosen
-                               for k, y in enumerate(read_list(whole_sentence(x, back), more=self.run_on))])
+            quotes = read_quotes(chosen, ev.asked, back, self.run_on)
             cits = [cite(i + 1, x, p) for i, (p, x) in enumerate(quotes)]
             return " ".join(f"{c.quote} [{c.n}]" for c in cits), cits
         raw = ({id(c.sentence): float(q) for c, q in zip(ev.candidates, ev.sentence_p)}

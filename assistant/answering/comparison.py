@@ -11,6 +11,17 @@ from assistant.models import Citation, Passage
 from assistant.retrieval.fusion import family_name
 
 
+def read_quotes(chosen: list[tuple[float, Sentence]], asked: Asked,
+                back: Callable[[Passage], tuple[Passage, int] | None] | None = None,
+                more: Callable[[Passage], Passage | None] | None = None) -> list[tuple[float, Sentence]]:
+    """What the chosen sentences quote, each read whole: from its start where its chunk cut it, on into the
+    list it introduces, the best one with its neighbour stating the value asked, each with the exception
+    that follows it; repeats dropped."""
+    return distinct([(p, with_exception(with_value_neighbour(y, asked) if k == 0 else y))
+                     for p, x in chosen
+                     for k, y in enumerate(read_list(whole_sentence(x, back), more=more))])
+
+
 def side_by_side(families: dict[str, list[str]], scored: list[tuple[float, Sentence]], raw: dict[int, float],
                  asked: Asked, min_score: float, per_family: int = 2, relative: float = 0.6,
                  more: Callable[[Passage], Passage | None] | None = None,
@@ -37,9 +48,7 @@ def side_by_side(families: dict[str, list[str]], scored: list[tuple[float, Sente
             continue
         chosen = select(hits, per_family, relative, floor=0.0, other_page=relative)
         # as in a plain answer: a list or a sentence the page break cut reads on as a second quote
-        quotes = distinct([(p, with_exception(with_value_neighbour(y, asked) if k == 0 else y))
-                           for p, x in chosen
-                           for k, y in enumerate(read_list(whole_sentence(x, back), more=more))])
+        quotes = read_quotes(chosen, asked, back, more)
         cell = [cite(len(cits) + i + 1, x, p) for i, (p, x) in enumerate(quotes)]
         cits.extend(cell)
         parts.append(f"{name}: " + " ".join(f"{c.quote} [{c.n}]" for c in cell))

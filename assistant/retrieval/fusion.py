@@ -17,6 +17,7 @@ FAMILIES = {
 }
 # "Economic Survey 2023-24, Chapter 6: …": a name followed by the year or year range of its edition.
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_CODE = re.compile(r"(?<![\w-])[A-Z]{2,}\d{2,}(?![\w-])")  # "TOOL07", not "CDM-EB07-A04"
 _EDITION = re.compile(r"^(?P<base>[A-Z][A-Za-z&' ]*[A-Za-z]),? (?P<year>(?:19|20)\d\d(?:-\d\d)?)\b")
 
 
@@ -37,7 +38,7 @@ def short_names(title: str) -> list[str]:
     "Principles & Requirements"; "Methodological tool TOOL07: Tool to calculate …" is "TOOL07";
     "Economic Survey 2023-24, Chapter 6: …" is also "the 2023-24 Survey" and "the 2023-24 Economic Survey".
     """
-    codes = [c.lower() for c in re.findall(r"(?<![\w-])[A-Z]{2,}\d{2,}(?![\w-])", title)]  # not CDM-EB07-A04
+    codes = [c.lower() for c in _CODE.findall(title)]
     sub = re.sub(r"\s*\([^)]*\)", "", title.rsplit(":", 1)[1]).strip().lower() if ":" in title else ""
     return list(dict.fromkeys(codes + ([sub] if len(sub.split()) >= 2 else []) + edition_names(title)))
 
@@ -185,7 +186,7 @@ def document_name(title: str, version: str | None = None) -> str:
     "VCS Standard (v4.7)": not the file id ("Cdm Tool01 Additionality V07.0.0 2012") a compliance
     reader cannot look up.
     """
-    codes = re.findall(r"(?<![\w-])[A-Z]{2,}\d{2,}(?![\w-])", title)
+    codes = _CODE.findall(title)
     edition = _EDITION.match(title)
     name = (codes[0] if codes else f"{edition['base']} {edition['year']}" if edition
             else re.sub(r"\s*\([^)]*\)", "", title).strip() or title)
