@@ -8,6 +8,7 @@ import pytest
 
 from assistant.answering.answer import Assistant
 from assistant.answering.glossary import definition_term
+from assistant.answering.phrasing import plain
 from assistant.answering.question import analyse
 from assistant.retrieval.hybrid import Filters
 from ingest.manifest import DocumentEntry
@@ -55,6 +56,38 @@ def test_no_supersession_means_no_filter():
     """Without versions in play, retrieval is not narrowed."""
     a = _assistant(["a"], [_entry("a", "2020-01-01")])
     assert a.in_force_filter(None, None) is None
+
+
+@pytest.mark.parametrize("question, term", [
+    ("What's an ITMO?", "ITMO"),
+    ("Could you tell me what a validation/verification body is?", "validation/verification body"),
+    ("I'd like to know what a project proponent is.", "project proponent"),
+    ("Can you explain what leakage means?", "leakage"),
+    ("What is a crediting period, exactly?", "crediting period"),
+    ("What is leakage in simple terms?", "leakage"),
+    ("Briefly, what is additionality?", "additionality"),
+    ("So, could you tell me what's a VCU?", "VCU"),
+    ("Leakage: what is it?", "Leakage"),
+    ("Co-benefits - what are they?", "Co-benefits"),
+    ("Please explain the term leakage.", "leakage"),
+    ("Could you explain leakage?", "leakage"),
+    # the wrapping goes; what it wraps is still read as it was
+    ("Could you tell me the registration fee?", ""),
+    ("Could you tell me what the crediting period for ARR projects is?", ""),
+])
+def test_a_definition_question_in_conversational_words(question, term):
+    """Users wrap "what is X" in requests, contractions and hedges; the term asked about is still found."""
+    assert definition_term(question) == term
+    assert analyse(question).definition == bool(term)
+
+
+def test_plain_leaves_a_plain_question_alone():
+    """Only the wrapping is taken off: a question without one comes back as it was."""
+    for q in ("What is the registration fee for a VCS project?", "Who approves methodologies under the JCM?",
+              "Must a VVB rotate its lead auditor?", "How does Verra define a project proponent?"):
+        assert plain(q) == q
+    assert plain("What's the deadline?") == "What is the deadline?"
+    assert plain("And to whom is it accountable?") == "To whom is it accountable?"
 
 
 def test_definition_term_extraction():

@@ -236,6 +236,19 @@ def test_a_comparison_judges_a_sentence_of_every_instrument_it_names():
     assert weakest["doc-a"] > 0.99 > weakest["doc-b"]  # doc-b never says "registration"
 
 
+def test_a_glossary_entry_is_always_judged():
+    """A definition the glossary offers reaches the model however many sentences use the term."""
+    uses = _passage(" ".join(f"The methodology shall quantify leakage in case {i}." for i in range(12)), "a", "doc-a")
+    entry = _passage("Leakage Net changes of emissions that occur outside the project boundary.", "def:1", "doc-g")
+    asked = analyse("What is leakage?")
+    scorer = Scorer(_FlatEmbedder(), {}, max_embedded=4, late_pool=6)
+    cands = scorer.candidates(asked, asked.text, [uses, entry])
+    assert len(cands) == 4 and any(c.sentence.passage.id == "def:1" for c in cands)
+    # the same text from a retrieved chunk competes on its score like any other sentence
+    chunk = _passage(entry.text, "c1", "doc-g")
+    assert not any(c.sentence.passage.id == "c1" for c in scorer.candidates(asked, asked.text, [uses, chunk]))
+
+
 def test_select_keeps_close_runners_up_on_the_same_page_only():
     """A runner-up on another page needs the floor; one on the same page needs only the relative bar."""
     p = _passage("First sentence about fees here. Second sentence also on fees. Third unrelated words here.")

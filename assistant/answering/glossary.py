@@ -9,6 +9,7 @@ import hashlib
 import json
 import re
 
+from assistant.answering.phrasing import plain
 from assistant.answering.term_extract import norm_term
 from assistant.models import Passage
 from assistant.retrieval.fusion import FAMILIES
@@ -60,6 +61,7 @@ def definition_term(question: str) -> str:
     """The term a 'what is X / define X' question asks about, or ''."""
     # the acronym expansion retrieval appends after the question mark ("… is. (Internationally …)")
     q = re.sub(r"(?<=[?.!])\s*\([^()]*\)$", "", question.strip())
+    q = plain(q)
     # "What is a project's implementation date under Gold Standard?": a possessive is no closing quote
     q = re.sub(r"(?<=\w)['’]s\b", "", q)
     # …and a quoted term may be followed by a qualifier: "What is the 'date of project inactivity' in Verra rules?"

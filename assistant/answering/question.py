@@ -15,6 +15,7 @@ from assistant.answering.attributes import ATTRIBUTES
 from assistant.answering.counted import counted, puts_number_on
 from assistant.answering.gazetteer import names_in
 from assistant.answering.glossary import definition_term
+from assistant.answering.phrasing import plain
 from assistant.normative.sentence import find_modal
 from assistant.retrieval.text import content_words, tokenize
 
@@ -167,7 +168,7 @@ def analyse(question: str) -> Asked:
     if value in ("country", "language"):
         given += tuple(dict.fromkeys(names_in(q, value)))  # "…with Switzerland": naming it answers nothing
     listing = bool(_LIST_Q.search(q))
-    definition = bool(_DEFINE.search(q) or defined) and attr == "" and not listing
+    definition = bool(_DEFINE.search(plain(q)) or defined) and attr == "" and not listing
     steps = (listing or bool(_STEPS.match(_asking(q)[1]))) and not definition
     return Asked(q, terms, subject or terms, attr, tuple(words), value, definition, listing, bigrams, given,
                  counted(q) if attr == "count" else (), is_polar(q), steps)

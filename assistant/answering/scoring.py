@@ -39,16 +39,24 @@ GROUP_FLOOR = 3  # candidates kept per instrument a comparison names
 
 def _best(pool: list[Candidate], score: dict[int, float], n: int,
           groups: list[list[str]] | None) -> list[Candidate]:
-    """The n best candidates by score, each group's GROUP_FLOOR best among them whatever the others score."""
+    """The n best candidates by score, each group's GROUP_FLOOR best and every glossary entry among them.
+
+    A glossary entry offered for a "what is X" question is the instrument's own definition of X; on the
+    pre-score it competed with every sentence that uses X ("…procedures for quantifying leakage") and was
+    often cut before the model could judge it.
+    """
     ranked = sorted(pool, key=lambda c: -score[id(c)])
-    if not groups or len(groups) < 2:
-        return ranked[:n]
-    kept: dict[int, Candidate] = {}
-    for docs in groups:
+    kept: dict[int, Candidate] = {id(c): c for c in ranked if _entry(c)}
+    for docs in groups if groups and len(groups) >= 2 else []:
         own = [c for c in ranked if c.sentence.passage.doc_id in docs and id(c) not in kept]
         kept.update((id(c), c) for c in own[:GROUP_FLOOR])
     rest = [c for c in ranked if id(c) not in kept][: max(0, n - len(kept))]
     return sorted([*kept.values(), *rest], key=lambda c: -score[id(c)])
+
+
+def _entry(c: Candidate) -> bool:
+    """The opening sentence of a glossary definition passage (`Glossary.passages`): the entry itself."""
+    return c.sentence.passage.id.startswith("def:") and c.sentence.offset == 0
 
 
 def idf_table(token_lists: list[list[str]]) -> dict[str, float]:
