@@ -87,7 +87,11 @@ def test_plain_leaves_a_plain_question_alone():
               "Must a VVB rotate its lead auditor?", "How does Verra define a project proponent?"):
         assert plain(q) == q
     assert plain("What's the deadline?") == "What is the deadline?"
-    assert plain("And to whom is it accountable?") == "To whom is it accountable?"
+    assert plain("And what were the targets in the 2015 NDC?") == "What were the targets in the 2015 NDC?"
+    assert plain("Quick question: what share of emissions comes from power?") == "What share of emissions comes from power?"
+    # an opener that carries meaning stays
+    assert plain("So far, how many countries have signed?") == "So far, how many countries have signed?"
+    assert plain("Now that the CCTS is notified, who registers entities?").startswith("Now that")
 
 
 def test_definition_term_extraction():

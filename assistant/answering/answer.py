@@ -19,6 +19,7 @@ from assistant.answering.answerability import load as load_model
 from assistant.answering.comparison import read_quotes, side_by_side
 from assistant.answering.compose import lead_and_quotes
 from assistant.answering.glossary import Glossary
+from assistant.answering.phrasing import plain
 from assistant.answering.question import analyse, unknown_names
 from assistant.answering.rerank import cited_first, rerank
 from assistant.answering.state import Evidence, Turn
@@ -168,6 +169,8 @@ class Assistant:
         standalone = rewrite_followup(question, history, FAMILIES) if history else question
         if answerer == "llm" and history:
             standalone = self.llm(provider or self.settings.llm_provider).rewrite(question, history) or standalone
+        # "Quick question: what share…", "Could you tell me what… is": the wrapping only adds words that match nothing
+        standalone = plain(standalone)
         t = time.perf_counter()
         retriever = CorpusRetriever(search=self.search, filters=filters, k=self.settings.top_k)
         passages = passages_from_documents(retriever.invoke(standalone))

@@ -12,10 +12,13 @@ _CONTRACTIONS = (
     (re.compile(r"\b(what|who|how|where|when|which)['’]s\b", re.I), r"\1 is"),
     (re.compile(r"\b(what|who|which)['’]re\b", re.I), r"\1 are"),
 )
-# Openers that only set the tone: "So,", "Quick question:", "In plain words,", "Briefly,".
+# Openers that only set the tone: "So,", "Quick question:", "In plain words,", "Briefly,". Without punctuation
+# only before the question word: "So far, how many…" and "Now that the CCTS is notified, …" keep theirs.
 _OPENER = re.compile(
     r"^(?:(?:so|ok(?:ay)?|well|hi|hello|hey|also|and|now|quick question|briefly|in short|in a nutshell|simply put|"
-    r"in (?:plain|simple|layman['’]?s?) (?:words|terms|english|language))\s*[,:;!-]?\s+)+", re.I)
+    r"in (?:plain|simple|layman['’]?s?) (?:words|terms|english|language))"
+    r"(?:\s*[,:;!]+\s*|\s+[-–—]+\s+|\s+(?=(?:what|which|who|whom|when|where|why|how|is|are|does|do|did|can|could|"
+    r"must|should|may|will|would|has|have)\b)))+", re.I)
 # Requests that wrap the question itself: "Could you please tell me what …", "I'd like to know how …". Taken
 # off only before the question they wrap; "Could you explain leakage?" keeps its verb (`_ASK_VERB`).
 _REQUEST = re.compile(
