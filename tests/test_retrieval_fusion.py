@@ -81,7 +81,7 @@ def test_names_match_whole_words_per_family_and_respect_filters():
 
 
 def test_lexical_expand_is_expand_query_exactly():
-    """The fast per-index acronym expansion gives text.expand_query's result for every query."""
+    """The fast per-index acronym expansion gives text.expand_query's result for every query in capitals."""
     from assistant.retrieval.lexical import LexicalIndex
     from assistant.retrieval.text import expand_query
 
@@ -91,6 +91,22 @@ def test_lexical_expand_is_expand_query_exactly():
     for q in ("How are GS-VERs issued?", "What is a VER?", "clean development mechanism rules", "DOEs and CDM",
               "VERY large", "nothing here", "What does the Designated Operational Entity check under CDM?"):
         assert lex.expand(q) == expand_query(q, lex.acronyms), q
+
+
+def test_an_acronym_typed_in_lower_case_is_expanded_unless_the_corpus_uses_it_as_a_word():
+    """"what is the ndc target" searches the long form too; "per" and "led", words in the corpus, do not."""
+    from assistant.retrieval.lexical import LexicalIndex
+
+    lex = LexicalIndex(["c1"], ["Nationally Determined Contribution (NDC) targets. Fees per tonne. Light Emitting "
+                                "Diode (LED) lamps led the change. Price Escalation Rate (PER) rules. "
+                                "See https://cdm.unfccc.int. Clean Development Mechanism (CDM)."],
+                       [{"doc_id": "d"}])
+    assert {"NDC", "LED", "PER", "CDM"} <= set(lex.acronyms)
+    assert lex.expand("what is the ndc target of japan?").endswith("(Nationally Determined Contribution)")
+    assert lex.expand("what are ndcs?").endswith("(Nationally Determined Contribution)")
+    assert lex.expand("who registers cdm projects?").endswith("(Clean Development Mechanism)")  # a URL is no word
+    assert lex.expand("fees per tonne of led lamps") == "fees per tonne of led lamps"
+    assert lex.typed_lower() == {"ndc": "NDC", "cdm": "CDM"}
 
 
 @pytest.mark.slow

@@ -15,7 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.retrieval.text import learn_acronyms, says_long_form, tokenize
+from assistant.retrieval.text import STOP, learn_acronyms, says_long_form, tokenize
+
+
+# Acronyms of the corpus that are English words its text happens not to use in lower case.
+_WORDS = frozenset({"era", "iris", "nap", "pat", "pin", "sec", "sight", "ted", "rec", "ree", "soc", "ver", "isa"})
 
 
 def ids_digest(ids: list[str]) -> str:
@@ -44,6 +48,7 @@ class LexicalIndex:
         self._next: dict[str, int] | None = None
         self._prev: dict[str, int] = {}
         self.acronyms = learn_acronyms(self.texts)
+        self._typed: dict[str, str] | None = None
         self._masks: dict[frozenset, np.ndarray] = {}
         self.bm25 = self._load(Path(cache_dir)) if cache_dir is not None else None
         if self.bm25 is None:
@@ -101,13 +106,31 @@ class LexicalIndex:
         acronyms the per-acronym regexes were several milliseconds of every question.
         """
         extra, low = [], query.lower()
+        typed = self.typed_lower()
+        # "ndcs" names NDC; "does" is no plural of DOE
+        lower = {typed.get(t) or typed.get(t[:-1] if t.endswith("s") and t not in STOP else "")
+                 for t in re.findall(r"[a-z][a-z0-9-]+", query)}
         for acr, long in self.acronyms.items():
-            if acr in query and re.search(rf"\b{re.escape(acr)}s?\b", query):
+            if (acr in query and re.search(rf"\b{re.escape(acr)}s?\b", query)) or acr in lower:
                 if not says_long_form(long, low):
                     extra.append(long)
             elif says_long_form(long, low):
                 extra.append(acr)
         return query + (" (" + "; ".join(extra) + ")" if extra else "")
+
+    def typed_lower(self) -> dict[str, str]:
+        """Acronyms a user may type in lower case ("ndc", "jcm"), by that spelling: those of 3+ characters
+        whose lower-case form the corpus never uses as a word ("per", "led", "sight" stay words)."""
+        if self._typed is None:
+            cands = {a.lower(): a for a in self.acronyms if len(a) >= 3 and a.isupper()}
+            seen: set[str] = set()
+            if cands:
+                # a lower-case use, not a web address or file name ("cdm.unfccc.int")
+                pat = re.compile(r"(?<![\w./@-])(%s)s?(?![\w./@-])" % "|".join(map(re.escape, sorted(cands))))
+                for t in self.texts:
+                    seen.update(m.group(1) for m in pat.finditer(t))
+            self._typed = {low: a for low, a in cands.items() if low not in seen and low not in _WORDS}
+        return self._typed
 
     def search(self, query: str, k: int, allowed: set[str] | None) -> list[tuple[int, float]]:
         """Top-k (row, score) for the query, restricted to allowed documents."""
