@@ -201,6 +201,11 @@ def test_an_edition_year_names_one_document_of_a_serial():
     ("can a gold standard project use the positive list instead of the cdm tools, and what applies?", False),
     ("how long must a verra-registered project wait before it is submitted to gold standard?", False),
     ("what does the cdm glossary say about leakage?", False),
+    # one project's standing under two programmes is one fact, unless a comparison word asks for both
+    ("our project is registered under both the cdm and the vcs: can its tcers become vcus?", False),
+    ("is it possible to register a project under both verra and the cdm?", False),
+    ("under both verra and gold standard, how does the crediting period differ?", True),
+    ("do both verra and gold standard cap the crediting period?", True),
 ])
 def test_a_question_compares_named_families_only_when_it_asks_to(question, side_by_side):
     """A comparison word, or two names joined by and/or/comma, asks for instruments side by side."""

@@ -91,6 +91,11 @@ def families_in(query: str, patterns, allowed: set[str] | None) -> dict[str, lis
 _COMPARE_CUE = re.compile(r"\b(compar\w*|differ\w*|versus|vs|both|same|each|agree\w*|alike|similar\w*|whereas|"
                           r"contrast\w*|distinguish\w*|the way)\b")
 _JOIN = re.compile(r"(,|\band\b|\bor\b|\bnor\b)")
+# "registered under both the CDM and the VCS", "listed with both Verra and Gold Standard": one project's
+# standing under two programmes, asked about as one fact. Only a comparison word makes it a comparison.
+_DUAL = re.compile(r"\b(under|with|in|by|into|on) both\b")
+_STRONG_CUE = re.compile(r"\b(compar\w*|differ\w*|versus|vs|same|agree\w*|alike|similar\w*|whereas|contrast\w*|"
+                         r"distinguish\w*)\b")
 
 
 def compares(query: str, patterns, families: dict[str, list[str]]) -> bool:
@@ -102,6 +107,8 @@ def compares(query: str, patterns, families: dict[str, list[str]]) -> bool:
     or two names joined by "and", "or" or a comma within a few words, marks the comparison.
     """
     if len(families) < 2:
+        return False
+    if _DUAL.search(query) and not _STRONG_CUE.search(query):
         return False
     if _COMPARE_CUE.search(query):
         return True
