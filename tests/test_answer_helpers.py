@@ -89,6 +89,10 @@ def test_plain_leaves_a_plain_question_alone():
     assert plain("What's the deadline?") == "What is the deadline?"
     assert plain("And what were the targets in the 2015 NDC?") == "What were the targets in the 2015 NDC?"
     assert plain("Quick question: what share of emissions comes from power?") == "What share of emissions comes from power?"
+    # a question typed without its mark gets one; a keyword query or an instruction does not
+    assert plain("what is the ndc target of japan for 2040") == "What is the ndc target of japan for 2040?"
+    assert plain("leakage definition") == "Leakage definition"
+    assert plain("Explain leakage.") == "Explain leakage."
     # an opener that carries meaning stays
     assert plain("So far, how many countries have signed?") == "So far, how many countries have signed?"
     assert plain("Now that the CCTS is notified, who registers entities?").startswith("Now that")

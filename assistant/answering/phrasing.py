@@ -40,6 +40,10 @@ _TERM_THEN_ASK = re.compile(
 _INDIRECT_MEANS = re.compile(r"^what (?P<term>.{2,60}?) (?:means|stands for|refers to)\s*(?P<end>[?.!]*)$", re.I)
 
 
+_ASKS = re.compile(r"(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|does|do|did|can|could|must|"
+                   r"should|shall|may|might|will|would|has|have|had)\b", re.I)
+
+
 def plain(question: str) -> str:
     """The question with contractions opened and conversational openers, requests and hedges taken off."""
     q = " ".join(question.split())
@@ -56,4 +60,7 @@ def plain(question: str) -> str:
     m = _INDIRECT_MEANS.match(q)
     if m:
         q = f"What does {m.group('term')} mean{m.group('end') or '?'}"
+    # "what is the ndc target" typed without its mark reads as the question it is (the models saw them with one)
+    if q and q[-1] not in "?.!" and _ASKS.match(q):
+        q += "?"
     return q[:1].upper() + q[1:] if q else question
