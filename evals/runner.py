@@ -95,7 +95,8 @@ def code_version() -> str:
 
 
 def build_metrics(records: list[dict], *, answerer: str, baseline: str | None, settings_digest: str,
-                  questions_file: Path, runtime_s: float, limit: int | None = None) -> dict:
+                  questions_file: Path, runtime_s: float, limit: int | None = None,
+                  typed: str = "as-written") -> dict:
     """The metrics.json object (schema 1)."""
     summary = summarise(records)
     return {
@@ -110,6 +111,7 @@ def build_metrics(records: list[dict], *, answerer: str, baseline: str | None, s
         "questions_file": str(questions_file),
         "questions_sha256": file_sha256(questions_file),
         "limit": limit,
+        "typed": typed,
         "runtime_s": round(runtime_s, 1),
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
@@ -129,17 +131,21 @@ def write_outputs(out_dir: Path, meta: dict, records: list[dict]) -> None:
 
 def evaluate(pipeline: Pipeline, questions: list[Question], corpus: CorpusPages, *, questions_file: Path,
              settings_digest: str, baseline: str | None = None, out_dir: Path | None = None,
-             limit: int | None = None, progress: bool = True) -> tuple[dict, list[dict]]:
+             limit: int | None = None, progress: bool = True, typed: str = "as-written") -> tuple[dict, list[dict]]:
     """Run, summarise and (when out_dir is given) write; returns (metrics.json object, records)."""
+    from evals.typed import retype
+
     if limit:
         questions = questions[:limit]
+    questions = [retype(q, typed) for q in questions]
     t0 = time.perf_counter()
     records = run_questions(pipeline, questions, corpus, progress)
     answerer = pipeline.answerer if baseline is None else "extractive"
     if baseline is None and answerer == "llm" and getattr(pipeline, "provider", None):
         answerer = f"llm:{pipeline.provider}"
     meta = build_metrics(records, answerer=answerer, baseline=baseline, settings_digest=settings_digest,
-                         questions_file=questions_file, runtime_s=time.perf_counter() - t0, limit=limit)
+                         questions_file=questions_file, runtime_s=time.perf_counter() - t0, limit=limit,
+                         typed=typed)
     if out_dir is not None:
         write_outputs(out_dir, meta, records)
     return meta, records

@@ -129,3 +129,33 @@ def test_training_refuses_test_split_questions(tmp_path):
     q = Question(qid, "What is a VVB?", "definition", "a body", ("body",), ())
     with pytest.raises(CarbonQAError, match="test split"):
         collect(object(), [q], progress=False)
+
+
+def test_a_run_asks_the_questions_as_users_type_them(tmp_path):
+    """--typed lower asks in lower case without the mark, chatty with an opener; gold and history stay."""
+    from evals.runner import evaluate
+    from evals.typed import retype
+
+    assert retype(QS[0], "lower").question == "what is the levy"
+    assert retype(QS[0], "chatty").question == "Quick question, what is the levy?"
+    assert retype(QS[2], "lower").history == ("What is the levy?",) and retype(QS[2], "lower").key_facts == ("10%",)
+    with pytest.raises(ValueError, match="unknown typing"):
+        retype(QS[0], "shouty")
+    qf = tmp_path / "q.jsonl"
+    qf.write_text("{}\n")
+    asked = []
+    pipe = FakePipeline(True)
+    pipe.ask = lambda q, h, ask=pipe.ask: asked.append(q) or ask(q, h)
+    meta, _ = evaluate(pipe, QS, CORPUS, questions_file=qf, settings_digest="d", progress=False, typed="lower")
+    assert asked == ["what is the levy", "what is the fee for x", "and the levy again"]
+    assert meta["typed"] == "lower" and meta["overall"]["key_fact_recall"] == 1.0
+
+
+def test_an_unknown_typing_is_refused_before_anything_runs(tmp_path, cli):
+    """`eval run --typed shouty` names the choices and writes no run folder."""
+    qf = tmp_path / "q.jsonl"
+    qf.write_text(json.dumps({"id": "q1", "question": "What is the levy?", "type": "unanswerable",
+                              "answer": "-", "key_facts": [], "evidence": []}) + "\n")
+    res = cli("eval", "run", "--questions", qf, "--typed", "shouty", "--out", tmp_path / "run")
+    assert res.exit_code != 0 and "as-written, lower, chatty" in res.output
+    assert not (tmp_path / "run").exists()

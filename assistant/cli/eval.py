@@ -44,14 +44,20 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", help="Output folder: metrics.json, answers.jsonl, report.md, plots."),
         limit: int = typer.Option(None, "--limit", min=1, help="Only the first N questions."),
         progress: bool = typer.Option(True, "--progress/--no-progress", help="Show the progress bar."),
+        typed: str = typer.Option("as-written", "--typed",
+                                  help="Ask each question as-written, lower (lower case, no mark) or chatty."),
     ) -> None:
         """Run a question set through our pipeline (or a baseline) and write metrics and a report."""
         from evals.baselines import make_pipeline
         from evals.dataset import CorpusPages, load_questions
         from evals.runner import evaluate
 
+        from evals.typed import TYPINGS
+
         if answerer not in ("extractive", "llm"):
             raise CarbonQAError(f"unknown answerer '{answerer}' (extractive or llm)")
+        if typed not in TYPINGS:
+            raise CarbonQAError(f"unknown --typed '{typed}' ({', '.join(TYPINGS)})")
         settings = load_settings()
         qs = load_questions(questions)
         if baseline != "naive":
@@ -63,7 +69,7 @@ def register(app: typer.Typer) -> None:
         pipeline = make_pipeline(settings, answerer, provider, baseline, on_progress=built)
         meta, _ = evaluate(pipeline, qs, CorpusPages(settings), questions_file=questions,
                            settings_digest=settings.digest(), baseline=baseline, out_dir=out, limit=limit,
-                           progress=progress)
+                           progress=progress, typed=typed)
         o = meta["overall"]
         console.print(
             f"{meta['primary']['name']} {meta['primary']['value']} · page recall@5 {o.get('page_recall@5')} · "
