@@ -410,6 +410,10 @@ def test_abstention_says_which_name_no_document_mentions():
     text = abstain_text(analyse("What is the population of Tokyo?"), [], ["doc-a"], {"doc-a": {"title": "Doc A"}},
                         ["Tokyo"])
     assert text.startswith(ABSTAIN_TEXT) and "No indexed document mentions “Tokyo”." in text
+    hinted = abstain_text(analyse("How does Gold Standrad define X?"), [], ["doc-a"], {"doc-a": {"title": "Doc A"}},
+                          ["Standrad"], meant={"Standrad": "standard"})
+    assert "No indexed document mentions “Standrad”. Did you mean “standard”?" in hinted
+    assert "Did you mean" not in text
 
 
 def test_abstention_counts_many_documents_by_issuer():

@@ -252,3 +252,16 @@ def test_an_index_whose_chunks_read_back_empty_names_the_index_instead_of_crashi
     search._view = None
     with pytest.raises(CarbonQAError, match="none of their chunks could be read"):
         search.refresh()
+
+
+def test_a_typo_of_an_indexed_word_gets_a_hint_and_a_new_name_none():
+    """"Standrad" and "Methodolgies" are near indexed words; "Zanzibar", short words and digits are not."""
+    from assistant.retrieval.lexical import LexicalIndex
+
+    lex = LexicalIndex(["c1"], ["The Gold Standard approves methodologies; the registry issues credits."],
+                       [{"doc_id": "d"}])
+    assert lex.closest_word("Standrad") == "standard"
+    assert lex.closest_word("Methodolgies") == "methodology"
+    assert lex.closest_word("Registy") == "registry"
+    assert lex.closest_word("Zanzibar") is None and lex.closest_word("Stnd") is None
+    assert lex.closest_word("tandard") is None  # a different first letter is another word, not a typo

@@ -18,7 +18,7 @@ _WHAT = {
 
 def abstain_text(asked: Asked | None, cits, searched: list[str], docs: dict[str, dict],
                  unknown: list[str] | None = None, unindexed: list | None = None,
-                 off_topic: float | None = None) -> str:
+                 off_topic: float | None = None, meant: dict[str, str] | None = None) -> str:
     """One paragraph: the documents do not say X; they mention the topic at [n]; what was searched, and not."""
     near = " ".join(f"[{c.n}]" for c in cits)
     what = ("whether it is so" if asked.polar else _WHAT.get(asked.attribute, "")) if asked else ""
@@ -31,7 +31,7 @@ def abstain_text(asked: Asked | None, cits, searched: list[str], docs: dict[str,
                 "may find more (they say “validation/verification body” where users say auditor).")
     elif unknown:
         names = " or ".join(f"“{u}”" for u in unknown)
-        lead = f"{ABSTAIN_TEXT} No indexed document mentions {names}."
+        lead = f"{ABSTAIN_TEXT} No indexed document mentions {names}.{did_you_mean(unknown, meant)}"
     elif what and topical:
         lead = (f"{ABSTAIN_TEXT} The documents searched discuss this topic "
                 f"({' '.join(f'[{c.n}]' for c in topical)}) but none of them states {what}.")
@@ -41,6 +41,12 @@ def abstain_text(asked: Asked | None, cits, searched: list[str], docs: dict[str,
         lead = f"{ABSTAIN_TEXT} No passage in the searched documents states it."
     missing = f" {not_indexed_note(unindexed)}" if unindexed else ""
     return f"{lead} {searched_text(searched, docs)}{missing} " + (f"Nearest passages: {near}." if cits else "")
+
+
+def did_you_mean(unknown: list[str], meant: dict[str, str] | None) -> str:
+    """' Did you mean “standard”?' for the unknown names that look like a typo of an indexed word, else ''."""
+    hints = [f"“{meant[u]}”" for u in unknown if meant and meant.get(u)]
+    return f" Did you mean {' or '.join(hints)}?" if hints else ""
 
 
 def searched_text(searched: list[str], docs: dict[str, dict], most: int = 5) -> str:

@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from assistant.answering.abstain import abstain_text, low_confidence_note, reported_confidence
+from assistant.answering.abstain import abstain_text, did_you_mean, low_confidence_note, reported_confidence
 from assistant.answering.answerability import Model
 from assistant.answering.compress import evidence_passages
 from assistant.answering.answerability import load as load_model
@@ -248,13 +248,13 @@ class Assistant:
                 cits = nearest(ev.scored)
         if abstained:
             text = abstain_text(ev.asked, cits, ev.searched, self.search.documents(), unknown, ev.unindexed,
-                                ev.closest if off_topic else None)
+                                ev.closest if off_topic else None, self._meant(unknown))
         else:
             warnings += [n for n in (low_confidence_note(ev.support, self.settings.low_confidence),
                                      ev.unindexed and not_indexed_note(ev.unindexed)) if n]
             if ev.unknown:
                 warnings.append(f"no indexed document mentions {' or '.join(ev.unknown)}: the quotes do not "
-                                "speak to it")
+                                f"speak to it.{did_you_mean(ev.unknown, self._meant(ev.unknown))}")
         warnings += label_citations(cits, self.entries, turn.as_of)
         total = (time.perf_counter() - turn.t0) * 1000
         return Answer(
@@ -270,6 +270,11 @@ class Assistant:
             evidence=[{"n": i + 1, "p": round(p, 4), "doc_id": x.passage.doc_id, "page": x.page, "text": x.text}
                       for i, (p, x) in enumerate(ev.scored[:5])],
         )
+
+    def _meant(self, unknown: list[str]) -> dict[str, str]:
+        """Unknown names that look like a typo of an indexed word, with that word ("Standrad": "standard")."""
+        found = {u: self.search.lexical.closest_word(u) for u in unknown}
+        return {u: w for u, w in found.items() if w}
 
     def llm_evidence(self, ev: Evidence) -> tuple[list[Passage], tuple[str, list]]:
         """The windows around the sentences the extractive answer quotes, and that answer: what the LLM reads.

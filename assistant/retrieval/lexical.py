@@ -49,6 +49,8 @@ class LexicalIndex:
         self._prev: dict[str, int] = {}
         self.acronyms = learn_acronyms(self.texts)
         self._typed: dict[str, str] | None = None
+        self._closest: dict[str, str | None] = {}
+        self._alpha: list[str] | None = None
         self._masks: dict[frozenset, np.ndarray] = {}
         self.bm25 = self._load(Path(cache_dir)) if cache_dir is not None else None
         if self.bm25 is None:
@@ -117,6 +119,30 @@ class LexicalIndex:
             elif says_long_form(long, low):
                 extra.append(acr)
         return query + (" (" + "; ".join(extra) + ")" if extra else "")
+
+    def closest_word(self, word: str) -> str | None:
+        """The indexed word a name no document contains was probably meant as ("Standrad" -> "standard"), or None.
+
+        Only a near spelling with the same first letter of a word at least 5 letters long: a hint for the
+        asker, never a silent rewrite ("unforested" is not a typo of "forested").
+        """
+        import difflib
+
+        low = word.lower().strip("'’")
+        if len(low) < 5 or not low.isalpha():
+            return None
+        if low not in self._closest:
+            toks = tokenize(low)  # the index's own light stemming: "methodolgies" meets "methodology"
+            key = toks[0] if len(toks) == 1 else low
+            near = [w for w in difflib.get_close_matches(key, self._words(), n=3, cutoff=0.8) if w[0] == low[0]]
+            self._closest[low] = near[0] if near else None
+        return self._closest[low]
+
+    def _words(self) -> list[str]:
+        """Plain alphabetic indexed words, for spelling hints."""
+        if self._alpha is None:
+            self._alpha = [w for w in self.vocab if w.isalpha() and len(w) >= 4]
+        return self._alpha
 
     def typed_lower(self) -> dict[str, str]:
         """Acronyms a user may type in lower case ("ndc", "jcm"), by that spelling: those of 3+ characters
