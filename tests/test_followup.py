@@ -49,3 +49,12 @@ def test_only_the_latest_question_is_used():
 
 def test_key_terms_skip_stop_words_and_dropped_names():
     assert key_terms("What is the role of the VVB in Verra?", {"verra"}) == ["role", "VVB"]
+
+
+def test_a_follow_up_of_a_follow_up_keeps_the_topic_of_the_first():
+    """The previous turn is read as it was searched when it leaned back itself; otherwise as it stands."""
+    history = ["How long is the crediting period under Gold Standard?", "and under verra?"]
+    out = rewrite_followup("what about for AFOLU projects", history, FAMILIES)
+    assert "crediting" in out and "period" in out and "verra" in out and "Gold" not in out
+    out = rewrite_followup("can they be rotated?", ["What is a VVB?", "who approves them?"], FAMILIES)
+    assert "VVB" in out

@@ -30,6 +30,11 @@ def key_terms(question: str, drop: set[str]) -> list[str]:
     return out
 
 
+def leans_back(question: str) -> bool:
+    """A follow-up by its words ("and…", "what about…", a pronoun), not by its length alone."""
+    return bool(_FOLLOW.search(question) or _PRONOUN.search(question) or _DEMONSTRATIVE.search(question))
+
+
 def rewrite_followup(question: str, history: list[str], family_names: dict[str, list[str]]) -> str:
     """Carry the previous question's key terms into an elliptic follow-up.
 
@@ -38,7 +43,12 @@ def rewrite_followup(question: str, history: list[str], family_names: dict[str, 
     """
     if not history or not looks_like_followup(question):
         return question
+    # The previous turn as it was searched: after "How long is the crediting period under Gold Standard?" and
+    # "and under verra?", "what about AFOLU projects" still asks about the crediting period.
+    # A short previous turn that names its own subject ("How is a VVB accredited?") is taken as it stands.
     prev = history[-1]
+    if len(history) > 1 and leans_back(prev):
+        prev = rewrite_followup(prev, history[:-1], family_names)
     q_low, p_low = question.lower(), prev.lower()
     drop: set[str] = set()
     new_names = [f for f, names in family_names.items() if any(n in q_low for n in names)]
