@@ -16,6 +16,7 @@ from assistant.models import Answer
 from evals import metrics as M
 from evals.baselines import Pipeline
 from evals.dataset import CorpusPages, Question, file_sha256, quote_on_page
+from evals.typed import retype
 from ingest.errors import CarbonQAError
 from ingest.jsonl import write_jsonl
 
@@ -133,8 +134,6 @@ def evaluate(pipeline: Pipeline, questions: list[Question], corpus: CorpusPages,
              settings_digest: str, baseline: str | None = None, out_dir: Path | None = None,
              limit: int | None = None, progress: bool = True, typed: str = "as-written") -> tuple[dict, list[dict]]:
     """Run, summarise and (when out_dir is given) write; returns (metrics.json object, records)."""
-    from evals.typed import retype
-
     if limit:
         questions = questions[:limit]
     questions = [retype(q, typed) for q in questions]

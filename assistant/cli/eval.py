@@ -51,7 +51,6 @@ def register(app: typer.Typer) -> None:
         from evals.baselines import make_pipeline
         from evals.dataset import CorpusPages, load_questions
         from evals.runner import evaluate
-
         from evals.typed import TYPINGS
 
         if answerer not in ("extractive", "llm"):

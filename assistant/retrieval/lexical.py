@@ -5,6 +5,7 @@ in no promised order, and reverting a document gives an old version back in a ne
 """
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import os
@@ -126,8 +127,6 @@ class LexicalIndex:
         Only a near spelling with the same first letter of a word at least 5 letters long: a hint for the
         asker, never a silent rewrite ("unforested" is not a typo of "forested").
         """
-        import difflib
-
         low = word.lower().strip("'’")
         if len(low) < 5 or not low.isalpha():
             return None
