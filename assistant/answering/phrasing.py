@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import re
 
+# The words a question opens with: a wh-word or an auxiliary.
+_ASKING = (r"(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|does|do|did|can|could|must|should|"
+           r"shall|may|might|will|would|has|have|had)\b")
+_ASKS = re.compile(_ASKING, re.I)
 _CONTRACTIONS = (
     (re.compile(r"\b(what|who|how|where|when|which)['’]s\b", re.I), r"\1 is"),
     (re.compile(r"\b(what|who|which)['’]re\b", re.I), r"\1 are"),
@@ -17,8 +21,7 @@ _CONTRACTIONS = (
 _OPENER = re.compile(
     r"^(?:(?:so|ok(?:ay)?|well|hi|hello|hey|also|and|now|quick question|briefly|in short|in a nutshell|simply put|"
     r"in (?:plain|simple|layman['’]?s?) (?:words|terms|english|language))"
-    r"(?:\s*[,:;!]+\s*|\s+[-–—]+\s+|\s+(?=(?:what|which|who|whom|when|where|why|how|is|are|does|do|did|can|could|"
-    r"must|should|may|will|would|has|have)\b)))+", re.I)
+    rf"(?:\s*[,:;!]+\s*|\s+[-–—]+\s+|\s+(?={_ASKING})))+", re.I)
 # Requests that wrap the question itself: "Could you please tell me what …", "I'd like to know how …". Taken
 # off only before the question they wrap; "Could you explain leakage?" keeps its verb (`_ASK_VERB`).
 _REQUEST = re.compile(
@@ -39,9 +42,6 @@ _TERM_THEN_ASK = re.compile(
 # An indirect question left by a request: "what leakage means" asks "what does leakage mean".
 _INDIRECT_MEANS = re.compile(r"^what (?P<term>.{2,60}?) (?:means|stands for|refers to)\s*(?P<end>[?.!]*)$", re.I)
 
-
-_ASKS = re.compile(r"(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|does|do|did|can|could|must|"
-                   r"should|shall|may|might|will|would|has|have|had)\b", re.I)
 
 
 def plain(question: str) -> str:

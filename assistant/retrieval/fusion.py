@@ -88,14 +88,13 @@ def families_in(query: str, patterns, allowed: set[str] | None) -> dict[str, lis
 
 
 # Words that ask for instruments side by side; "the way X does" too.
-_COMPARE_CUE = re.compile(r"\b(compar\w*|differ\w*|versus|vs|both|same|each|agree\w*|alike|similar\w*|whereas|"
-                          r"contrast\w*|distinguish\w*|the way)\b")
+_COMPARISON_WORDS = r"compar\w*|differ\w*|versus|vs|same|agree\w*|alike|similar\w*|whereas|contrast\w*|distinguish\w*"
+_STRONG_CUE = re.compile(rf"\b({_COMPARISON_WORDS})\b")
+_COMPARE_CUE = re.compile(rf"\b({_COMPARISON_WORDS}|both|each|the way)\b")
 _JOIN = re.compile(r"(,|\band\b|\bor\b|\bnor\b)")
 # "registered under both the CDM and the VCS", "listed with both Verra and Gold Standard": one project's
 # standing under two programmes, asked about as one fact. Only a comparison word makes it a comparison.
 _DUAL = re.compile(r"\b(under|with|in|by|into|on) both\b")
-_STRONG_CUE = re.compile(r"\b(compar\w*|differ\w*|versus|vs|same|agree\w*|alike|similar\w*|whereas|contrast\w*|"
-                         r"distinguish\w*)\b")
 
 
 def compares(query: str, patterns, families: dict[str, list[str]]) -> bool:
