@@ -17,6 +17,7 @@ ABBREVIATIONS = frozenset({
 _END = re.compile(r"[.!?][\"”’)\]]*\s+(?=[\"“(\[]?[A-Z0-9•●▪])")
 _BREAK_LINE = re.compile(r"\n(?=\s*(?:[•●▪■◦\-–]\s|\(?[a-z]{1,3}\)\s|\(?[ivx]{1,4}\)\s|\d{1,2}(?:\.\d{1,3})*\.?(?:\s*\|\s*|\s+)[A-Z]))")
 _CLAUSE_END = re.compile(r"[:;]\n")
+_PARAGRAPH = re.compile(r"\n\n")  # only a text file keeps a blank line (clean._tidy)
 # A line ending in one of these runs on into the next: the next line is not a term or heading.
 _RUNS_ON = (",", "-", "&", " and", " or", " of", " the", " a", " an", " to", " in", " for", " by", " with", " on",
             " at", " as", " from")
@@ -119,6 +120,7 @@ def split_sentences(text: str, page_starts: list[int], section_offsets: list[int
         cuts.add(m.end())
     cuts.update(m.start() + 1 for m in _BREAK_LINE.finditer(text))
     cuts.update(m.end() for m in _CLAUSE_END.finditer(text))
+    cuts.update(m.end() for m in _PARAGRAPH.finditer(text))
     cuts.update(_line_starts(text))
     cuts.update(page_starts)
     cuts.update(section_offsets)

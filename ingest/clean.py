@@ -18,10 +18,20 @@ def _norm(line: str) -> str:
     return _DIGITS.sub("#", " ".join(line.split()))
 
 
-def _tidy(text: str) -> list[str]:
-    """Lines with inner space runs collapsed and no trailing spaces; blank lines dropped."""
+def _tidy(text: str, paragraphs: bool = False) -> list[str]:
+    """Lines with inner space runs collapsed and no trailing spaces; blank lines dropped.
+
+    With `paragraphs` (a text file) a run of blank lines stays as one empty line: there it is the
+    only mark of a paragraph end, and a web banner ("CLIMATE CHANGE") has no full stop to end it.
+    """
     lines = [" ".join(line.split()) for line in text.replace("\r", "\n").split("\n")]
-    return [line for line in lines if line]
+    if not paragraphs:
+        return [line for line in lines if line]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return out[:-1] if out and not out[-1] else out
 
 
 def repeated_edge_lines(pages: list[list[str]]) -> set[str]:
@@ -67,19 +77,25 @@ def _dehyphenate(text: str, vocab: set[str]) -> str:
     return _HYPHEN_BREAK.sub(join, text)
 
 
-def clean_pages(raw: list[str], labels: list[str]) -> list[Page]:
-    """Turn raw page texts into cleaned Pages, 1-based, with labels where known."""
-    split = [_tidy(t) for t in raw]
-    drop = repeated_edge_lines(split)
-    printed = detect_labels(split)
+def clean_pages(raw: list[str], labels: list[str], paragraphs: bool = False) -> list[Page]:
+    """Turn raw page texts into cleaned Pages, 1-based, with labels where known.
+
+    `paragraphs` keeps a blank line between paragraphs (text files; see _tidy).
+    """
+    split = [_tidy(t, paragraphs) for t in raw]
+    solid = [[line for line in lines if line] for lines in split]
+    drop = repeated_edge_lines(solid)
+    printed = detect_labels(solid)
     vocab = {w.lower() for t in raw for w in re.findall(r"\w+-\w+", t)}
     pages = []
     for i, lines in enumerate(split):
-        n = len(lines)
-        kept = [
-            line for j, line in enumerate(lines)
-            if not ((j < EDGE_LINES or j >= n - EDGE_LINES) and _norm(line) in drop)
-        ]
+        n, j, kept = len(solid[i]), 0, []
+        for line in lines:
+            edge = bool(line) and (j < EDGE_LINES or j >= n - EDGE_LINES) and _norm(line) in drop
+            j += bool(line)
+            if not edge and (line or (kept and kept[-1])):
+                kept.append(line)
+        kept = kept[:-1] if kept and not kept[-1] else kept
         text = _dehyphenate("\n".join(kept), vocab)
         label = labels[i] if i < len(labels) and labels[i] else printed[i]
         marks = tuple(m.start() - k for k, m in enumerate(re.finditer(NUMBERED, text)))

@@ -16,7 +16,7 @@ from ingest.chunking import chunk_document, load_tokenizer, sentence_spans
 from ingest.clean import clean_pages
 from ingest.embed import get_embedder
 from ingest.errors import CarbonQAError, DocumentError
-from ingest.manifest import DocumentEntry, ManifestError, file_sha256, load_manifest
+from ingest.manifest import TEXT_SUFFIXES, DocumentEntry, ManifestError, file_sha256, load_manifest
 from ingest.models import Chunk, DocText, embed_text
 from ingest.pdf import extract_raw
 from ingest.settings import Settings
@@ -92,7 +92,7 @@ def process_document(entry: DocumentEntry, path: Path, sha: str, settings: Setti
     raw, labels = extract_raw(path)
     res.stages["extract"] = time.perf_counter() - t
     t = time.perf_counter()
-    doc = DocText(clean_pages(raw, labels))
+    doc = DocText(clean_pages(raw, labels, paragraphs=path.suffix.lower() in TEXT_SUFFIXES))
     sections = find_sections([p.text for p in doc.pages], doc.page_starts(), [p.numbered for p in doc.pages])
     meta = {
         "doc_id": entry.id, "sha256": sha, "title": entry.title, "category": entry.category,

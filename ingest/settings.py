@@ -20,8 +20,8 @@ INDEX_FIELDS = ("embedding_model", "embedding_backend", "chunk_tokens", "chunk_o
 # Bumped when extraction, clean-up or chunking code changes what gets stored (6: PDFium extraction; 7: sentence
 # vectors beside the chunks; 8: provision numbers drawn as images become sections; 9: a glossary term or
 # heading on its own line starts a sentence, and so do a provision numbered "14.1.1 |Double …" and each row
-# of an acronym list).
-INDEX_SCHEMA = 9
+# of an acronym list; 10: a blank line in a text file ends a sentence).
+INDEX_SCHEMA = 10
 # Fields that change answers without touching the index.
 ANSWER_FIELDS = (
     "top_k", "dense_k", "bm25_k", "rrf_k", "dense_weight", "bm25_weight", "per_doc_quota",

@@ -186,6 +186,9 @@ def find_sections(page_texts: list[str], page_starts: list[int],
         marked = set(numbered[k]) if numbered and k < len(numbered) else set()
         pos, prev = start, ""
         for line in lines:
+            if not line:  # a paragraph break in a text file: no heading, and the heading test keeps its line before
+                pos += 1
+                continue
             path = tracker.numbered(line.strip()) if pos - start in marked else None
             path = path or tracker.feed(line.strip(), prev)
             prev = line.strip()

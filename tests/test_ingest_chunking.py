@@ -22,9 +22,9 @@ def tokenizer():
     return load_tokenizer(str(resolve_model_dir("all-MiniLM-L6-v2")))
 
 
-def _chunks(path, tokenizer, max_tokens=200, overlap=40):
+def _chunks(path, tokenizer, max_tokens=200, overlap=40, paragraphs=False):
     raw, labels = extract_raw(path)
-    doc = DocText(clean_pages(raw, labels))
+    doc = DocText(clean_pages(raw, labels, paragraphs=paragraphs))
     sections = find_sections([p.text for p in doc.pages], doc.page_starts())
     meta = {"doc_id": "doc", "sha256": file_sha256(path), "title": "Doc title", "category": "standard",
             "jurisdictions": ["India", "Japan"], "issuer": "ACME", "version": "1.0"}
@@ -197,3 +197,36 @@ def test_acronym_list_rows_are_sentences_of_their_own():
 def test_two_prose_lines_opening_with_acronyms_are_not_a_list():
     text = "The projects shall be registered and\nCDM project activities are counted when\nGHG reductions are verified."
     assert _sentences(text) == [text]
+
+
+def test_a_blank_line_in_a_text_file_ends_a_sentence(tmp_path, tokenizer):
+    # A web banner has no full stop: without the blank lines it was quoted glued to the first finding.
+    f = tmp_path / "note.txt"
+    f.write_text("CLIMATE CHANGE\n\nThe biggest crisis of our time\n\n\n\nClick to see full report\n\n"
+                 "More than 50% of India's GHG emissions come from the power sector.\nA second line, same paragraph.\n",
+                 encoding="utf-8")
+    doc, chunks = _chunks(f, tokenizer, paragraphs=True)
+    got = [doc.text[a:b] for a, b in split_sentences(doc.text, doc.page_starts(), [])]
+    assert got == ["CLIMATE CHANGE", "The biggest crisis of our time", "Click to see full report",
+                   "More than 50% of India's GHG emissions come from the power sector.",
+                   "A second line, same paragraph."]
+    assert "\n\n\n" not in doc.text and not doc.text.startswith("\n") and not doc.text.endswith("\n")
+    assert all(c.text == doc.text[c.char_start:c.char_end] for c in chunks)
+
+
+def test_ingest_reads_a_text_file_by_paragraphs(tmp_path):
+    from ingest.manifest import adhoc_entry
+    from ingest.pipeline import process_document
+    from ingest.settings import get_settings
+
+    path = tmp_path / "note.txt"
+    path.write_text("Click to see full report\n\nLaunched in 2013, the JCM is bilateral.\n", encoding="utf-8")
+    chunks, _ = process_document(adhoc_entry(path), path, file_sha256(path), get_settings())
+    spans = [chunks[0].text[a:b] for a, b in split_sentences(chunks[0].text, [], [])]
+    assert spans == ["Click to see full report", "Launched in 2013, the JCM is bilateral."]
+
+
+def test_a_pdf_page_keeps_no_blank_lines(tmp_path):
+    # PDF text layers put blank lines anywhere (between table cells, around a figure): they end nothing.
+    pages = clean_pages(["A heading\n\nwraps onto\n\nthe next line.\n"], [""])
+    assert pages[0].text == "A heading\nwraps onto\nthe next line."
