@@ -74,6 +74,8 @@ def test_no_supersession_means_no_filter():
     # the wrapping goes; what it wraps is still read as it was
     ("Could you tell me the registration fee?", ""),
     ("Could you tell me what the crediting period for ARR projects is?", ""),
+    ("Tell me what permanence means.", "permanence"),
+    ("What are removals, according to Verra?", "removals"),
 ])
 def test_a_definition_question_in_conversational_words(question, term):
     """Users wrap "what is X" in requests, contractions and hedges; the term asked about is still found."""
@@ -114,6 +116,13 @@ def test_definition_term_extraction():
     # "what does X cover" asks what the term takes in; a document "requiring" something is a rule question.
     assert definition_term("What does ARR cover under the VCS Program?") == "ARR"
     assert definition_term("What does the VCS Standard require for VCUs used under CORSIA?") == ""
+    # "What does X <verb>?" names a term only when the verb is one of meaning: a short question made "VVB do" a term
+    assert definition_term("What does leakage mean?") == "leakage"
+    assert definition_term("What does NDC stand for in the synthesis report?") == "NDC"
+    assert definition_term("What does a VVB do?") == "VVB"  # its role: what the glossary entry states
+    for rule in ("What does Verra require?", "What does the MoC say about technology transfer?",
+                 "What does Gold Standard call a project developer?"):
+        assert definition_term(rule) == "", rule
     # a leading "In the VCS," or "According to the glossary,", "explain the term", "understand by", a final full stop
     assert definition_term("In the VCS, what is a project proponent?") == "project proponent"
     assert definition_term("According to the CDM glossary, what is a bundle?") == "bundle"

@@ -18,7 +18,7 @@ from ingest.clean import normalise_ws
 _DEFINE = re.compile(
     r"^(?:what(?:'s| is| are)|define|definition of|meaning of|what does|what do|"
     r"explain(?: the (?:term|concept|meaning)(?: of)?)?)\s+(?:an?\s+|the\s+)?"
-    r"(?:term\s+)?[\"“']?(?P<term>[^?\"”']{2,60}?)[\"”']?(?:\s+(?:mean|means|stand for|refer to))?\s*\??$",
+    r"(?:term\s+)?[\"“']?(?P<term>[^?\"”']{2,60}?)[\"”']?(?:\s+(?P<verb>mean|means|stand for|stands for|refer to|refers to))?\s*\??$",
     re.I,
 )
 
@@ -48,6 +48,10 @@ _TERM_FIRST = re.compile(
     r"|what (?:exactly|precisely) (?:is|are) (?:an?|the)\s+[\"“']?(?P<c>[^?\"”']{2,60}?)[\"”']?(?=\s*$))",
     re.I,
 )
+# The verbs that make "What does X …?" ask what X is; any other ("say about", "require", "call") asks a rule.
+# "What does a VVB do?" asks for the role, which is what a glossary entry for a body states.
+_MEANS_VERB = r"\s+(?:mean|means|stand for|stands for|refer to|refers to|cover|include|encompass|comprise|do)$"
+_DOES = re.compile(r"^what (?:does|do)\b", re.I)
 # "What is the full form of NDC?" asks what the acronym stands for: the glossary's entry for it.
 _FULL_FORM = re.compile(r"^(?:the\s+)?(?:full|long|expanded) form of\s+", re.I)
 # A qualifier that names an instrument or regime keeps a definition question one ("What is an ITMO under
@@ -69,7 +73,8 @@ def definition_term(question: str) -> str:
     q = q.rstrip(".!").strip()
     bare = _LEAD.sub("", q).rstrip("?").strip()
     first = _TERM_FIRST.match(bare)
-    m = None if first else (_DEFINE_INLINE.search(q) or _DEFINE.match(_LEAD.sub("", q)))
+    inline = None if first else _DEFINE_INLINE.search(q)
+    m = None if first else (inline or _DEFINE.match(_LEAD.sub("", q)))
     if first:
         raw = next(g for g in first.groups() if g)
     elif m:
@@ -77,15 +82,19 @@ def definition_term(question: str) -> str:
     else:
         return ""
     raw = _FULL_FORM.sub("", raw)
-    term = re.sub(r"\s+(?:under|in|according to|as defined by|for|by|of the)\s+.*$", "", raw, flags=re.I)
+    term = re.sub(r"(?<!stand)(?<!stands),?\s+(?:under|in|according to|as defined by|for|by|of the)\s+.*$", "", raw,
+                  flags=re.I)
     tail = raw[len(term):].lower()
     if tail and not any(n in tail for names in FAMILIES.values() for n in names + _REGIMES):
         return ""  # "what is the crediting period for ARR projects" asks a rule, not a definition
     term = re.sub(r"^(?:definition|meaning)\s+of\s+(?:an?\s+|the\s+)?", "", term, flags=re.I)
     # "What does X mean under the VCS Program?": the verb sits before the qualifier that was cut.
     # "What does ARR cover under the VCS Program?" asks what the term takes in: its definition too.
-    term = re.sub(r"\s+(?:mean|means|stand for|refer to|cover|include|encompass|comprise)$", "", term, flags=re.I)
-    return term.strip() if 0 < len(term.split()) <= 6 else ""
+    verb = re.search(_MEANS_VERB, term, re.I)
+    term = term[:verb.start()] if verb else term
+    if m and not inline and not verb and not m.group("verb") and _DOES.match(_LEAD.sub("", q)):
+        return ""  # "What does a VVB do?", "What does the MoC say about transfers?" ask a rule, not a term
+    return term.strip(" ,;:") if 0 < len(term.split()) <= 6 else ""
 
 
 class Glossary:

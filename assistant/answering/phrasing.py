@@ -27,7 +27,7 @@ _OPENER = re.compile(
 _REQUEST = re.compile(
     r"^(?:(?:please\s+)?(?:could|can|would|will) you (?:please\s+)?(?:tell me|explain(?: to me)?|clarify|say|"
     r"let (?:me|us) know)|(?:i|we)(?:['’]d| would) like to (?:know|understand)|(?:i|we) (?:want|need) to "
-    r"(?:know|understand)|(?:i|we) (?:am|are|was|were) wondering|i wonder|do you know|please tell me)"
+    r"(?:know|understand)|(?:i|we) (?:am|are|was|were) wondering|i wonder|do you know|(?:please\s+)?tell (?:me|us))"
     r"\s*[,:]?\s+(?=(?:what|who|whom|which|when|where|how|why)\b)", re.I)
 _ASK_VERB = re.compile(r"^(?:please\s+)?(?:(?:could|can|would|will) you (?:please\s+)?)?(?=(?:explain|define|describe)\b)",
                        re.I)
