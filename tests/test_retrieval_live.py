@@ -69,8 +69,9 @@ def test_reverted_document_reads_bm25_rows_by_id(tmp_settings):
         assert rows and all(word in lex.texts[r] for r, _ in rows), f"BM25 rows misaligned for {query!r}"
 
 
-def test_lexical_cache_is_reused_only_for_the_same_ids(tmp_path):
-    """The same chunks in another order load the cache and rank alike; other chunks rebuild it."""
+def test_lexical_cache_is_reused_only_for_the_same_ids(tmp_path, monkeypatch):
+    """The same chunks in another order load the cache and rank alike; other chunks or tokens rebuild it."""
+    from assistant.retrieval import lexical
     from assistant.retrieval.lexical import LexicalIndex, bm25_cache_dir
 
     ids = ["c1", "c2", "c3"]
@@ -80,6 +81,10 @@ def test_lexical_cache_is_reused_only_for_the_same_ids(tmp_path):
     first = LexicalIndex(ids, texts, metas, cache)
     again = LexicalIndex(ids[::-1], texts[::-1], metas[::-1], cache)
     assert (cache / "ids.json").exists() and bm25_cache_dir(tmp_path, ids[::-1]) == cache
+    # tokenised by other rules, the same chunks are another index
+    monkeypatch.setattr(lexical, "TOKENIZER_VERSION", "old")
+    assert bm25_cache_dir(tmp_path, ids) != cache
+    monkeypatch.undo()
     for index in (first, again):
         (row, _), = index.search("crediting period", 3, None)
         assert index.ids[row] == "c2" and "crediting" in index.texts[row]

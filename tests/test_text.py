@@ -15,6 +15,8 @@ from assistant.retrieval.text import (
     ("A/R projects and A/R-CDM", ["a/r", "r", "project", "a/r-cdm", "r", "cdm"]),  # parts too, minus stop words
     ("process status basis class", ["process", "status", "basis", "class"]),
     ("Tell me, please: what does the corpus say?", []),
+    # "How many partner countries…" meets "JCM partnerships with 31 countries"; a short "hardship" stays whole
+    ("JCM partnerships, partner, membership, hardship", ["jcm", "partner", "partner", "member", "hardship"]),
 ])
 def test_tokenize(text, expected):
     assert tokenize(text) == expected

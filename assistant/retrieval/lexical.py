@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.retrieval.text import STOP, learn_acronyms, says_long_form, tokenize
+from assistant.retrieval.text import STOP, TOKENIZER_VERSION, learn_acronyms, says_long_form, tokenize
 
 
 # Acronyms of the corpus that are English words its text happens not to use in lower case.
@@ -30,7 +30,7 @@ def ids_digest(ids: list[str]) -> str:
 
 def bm25_cache_dir(data_dir: Path, ids: list[str]) -> Path:
     """Where the BM25 index over exactly these chunks is cached."""
-    return Path(data_dir) / "bm25" / ids_digest(ids)
+    return Path(data_dir) / "bm25" / ids_digest([*ids, f"tokenizer:{TOKENIZER_VERSION}"])
 
 
 class LexicalIndex:

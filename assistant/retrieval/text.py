@@ -18,8 +18,14 @@ tell explain describe say says said according document documents corpus please g
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.\-/][a-z0-9]+)*")
 
 
+# Part of the BM25 cache key (lexical.bm25_cache_dir): a cached index tokenised by other rules is stale.
+TOKENIZER_VERSION = "2"
+
+
 def _stem(tok: str) -> str:
-    """A light plural/suffix fold so 'adjustments' meets 'adjustment'."""
+    """A light plural/suffix fold so 'adjustments' meets 'adjustment' and 'partnerships' meets 'partner'."""
+    if len(tok) > 8 and tok.endswith(("ship", "ships")):
+        return tok[: tok.rindex("ship")]
     if len(tok) > 4 and tok.endswith("ies"):
         return tok[:-3] + "y"
     if len(tok) > 3 and tok.endswith("s") and not tok.endswith(("ss", "us", "is")):
