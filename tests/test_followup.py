@@ -58,3 +58,17 @@ def test_a_follow_up_of_a_follow_up_keeps_the_topic_of_the_first():
     assert "crediting" in out and "period" in out and "verra" in out and "Gold" not in out
     out = rewrite_followup("can they be rotated?", ["What is a VVB?", "who approves them?"], FAMILIES)
     assert "VVB" in out
+
+
+def test_a_full_question_after_and_that_names_a_new_subject_stands_alone():
+    """"And what is India's …?" after a question on Japan asks of its own; carrying "Japan" searched the wrong country."""
+    q = "And what is India's 2030 emissions intensity target?"
+    assert rewrite_followup(q, ["What is Japan's 2040 NDC target?"], FAMILIES) == q
+    # it still leans back when it points back, is elliptic, or only narrows by an acronym
+    out = rewrite_followup("And what were the corresponding targets in the 2015 NDC?",
+                           ["What are the targets of India's 2022 NDC update?"], FAMILIES)
+    assert "India's" in out
+    out = rewrite_followup("And how long is the crediting period for AFOLU projects?",
+                           ["How long is the crediting period under Gold Standard?"], FAMILIES)
+    assert "Gold Standard" in out
+    assert "NDC" in rewrite_followup("And India's?", ["What is Japan's 2040 NDC target?"], FAMILIES)

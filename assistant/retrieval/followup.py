@@ -12,6 +12,30 @@ _DEMONSTRATIVE = re.compile(r"\b(those|these|the same|such|above[- ]mentioned|th
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-/’']*")
 
 
+# A word that points back without being a pronoun: "the corresponding targets", "the other projects".
+_BACK = re.compile(r"\b(corresponding|respective|other|same|former|latter|previous|above)\b", re.I)
+_LEAD_IN = re.compile(r"^\s*(?:and|also|then|or)\b[\s,]*(?!(?:what|how) about\b|same for\b|what of\b)", re.I)
+_ASKS = re.compile(r"^(what|which|who|whom|when|where|why|how|is|are|does|do|did|can|must|should|will|has|have)\b", re.I)
+# A proper name (India, Verra), not an acronym: "…for AFOLU projects?" narrows the previous question.
+_NAME = re.compile(r"(?<=\s)[A-Z][a-z][\w’'-]*")
+
+
+def complete_after_and(question: str, previous: str) -> bool:
+    """"And what is India's 2030 emissions intensity target?" after a question on Japan is a question of its own.
+
+    It opens like a follow-up, but it asks in full, points back at nothing and names a subject the
+    previous question did not: carrying that question's words into it only searched for the wrong country.
+    """
+    rest = _LEAD_IN.sub("", question, count=1)
+    if rest == question or not _ASKS.match(rest) or _PRONOUN.search(rest) or _DEMONSTRATIVE.search(rest) \
+            or _BACK.search(rest):
+        return False
+    before = previous.lower()
+    new_name = any(n.lower().strip("’'").removesuffix("’s").removesuffix("'s") not in before
+                   for n in _NAME.findall(" " + rest))
+    return new_name and len(key_terms(rest, set())) >= 4
+
+
 def looks_like_followup(question: str) -> bool:
     """Short, elliptic or pronoun-led questions lean on the previous turn."""
     words = question.split()
@@ -41,7 +65,7 @@ def rewrite_followup(question: str, history: list[str], family_names: dict[str, 
     `family_names` maps a document family to the names a user calls it by; when the new
     question names another family, the old family's names are dropped so retrieval moves over.
     """
-    if not history or not looks_like_followup(question):
+    if not history or not looks_like_followup(question) or complete_after_and(question, history[-1]):
         return question
     # The previous turn as it was searched: after "How long is the crediting period under Gold Standard?" and
     # "and under verra?", "what about AFOLU projects" still asks about the crediting period.
