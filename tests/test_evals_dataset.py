@@ -173,3 +173,24 @@ def test_cli_validate_exit_codes(tmp_path, monkeypatch):
     res = CliRunner().invoke(app, ["eval", "validate", str(f)])
     assert res.exit_code == 1
     assert "page 3 out of range 1..1" in res.output
+
+
+def test_gold_quotes_are_held_to_pypdf_text_not_the_index_extractor(tmp_path, monkeypatch):
+    """The index reads PDFium; a gold quote must stand in pypdf's own raw text (the issue's rule)."""
+    import ingest.pdf
+    from helpers_pdf import make_pdf
+    from ingest.settings import get_settings
+
+    corpus = tmp_path / "corpus"
+    make_pdf(corpus / "rules.pdf", [["India submitted its Third National Communication (TNC) in December 2023."]])
+    (corpus / "manifest.yaml").write_text(
+        "documents:\n  - id: rules\n    title: Rules\n    issuer: Us\n    category: report\n"
+        "    jurisdictions: [x]\n    file: rules.pdf\n"
+    )
+    # PDFium glues a footnote mark that pypdf reads apart: the index's text is not the gold text
+    monkeypatch.setattr(ingest.pdf, "extract_raw",
+                        lambda path: (["India submitted its Third National Communication (TNC),16 in 2023."], [""]))
+    pages = CorpusPages(get_settings(corpus_dir=corpus, data_dir=tmp_path / "data"))
+    raw, cleaned, _ = pages.page("rules", 1)
+    assert "(TNC) in December 2023" in raw and "(TNC),16" not in raw
+    assert "(TNC),16" in cleaned
