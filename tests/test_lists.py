@@ -172,3 +172,23 @@ def test_a_sentence_the_page_break_cuts_reads_on_as_a_second_quote():
     assert len(read_list(_lead(p, "Double counting includes"))) == 1
     q = _passage("The project proponent shall notify Verra\n", "Section 4 Registration. It follows.")
     assert len(read_list(_lead(q, "The project proponent"))) == 1
+
+
+def test_an_item_of_two_sentences_does_not_end_the_list():
+    """'1) … shall occur. Such area(s) shall be specified …' then '2) …': the second sentence belongs to item 1.
+
+    The list read on from the page break stopped at it, so a grouped project's five required contents
+    were quoted as one; prose after the last item, or before another list's '1)', still ends it.
+    """
+    p = _passage("3.6.22 A grouped project description shall contain the following:",
+                 "1) A delineation of the geographic areas. Such areas shall be specified by geodetic polygons.\n"
+                 "2) One or more determinations of the baseline.\n3) A description of the central GHG information "
+                 "system.\nNote – Where the project includes more than one activity, each is addressed separately.\n"
+                 "1) An unrelated list starts here.")
+    quotes = read_list(_lead(p, "3.6.22"))
+    assert len(quotes) == 2 and all(_on_its_page(p, q) for q in quotes)
+    assert quotes[1].text.startswith("1) A delineation") and quotes[1].text.endswith("central GHG information system.")
+    assert "geodetic polygons" in quotes[1].text and "Note" not in quotes[1].text
+    # a sentence after an item is no part of the list when no next item follows it
+    p = _passage("(g) Maps shall include: i.\nLegend.\nThe legend is drawn in colour.\nOther rules follow here.")
+    assert "Other rules" not in read_list(_lead(p, "(g)"))[0].text

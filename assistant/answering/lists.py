@@ -26,6 +26,7 @@ _LEAD = re.compile(rf":\s*(?:({_ENUM})(?:\s+\S.*)?)?$", re.I)
 NEXT_PAGE_LOOK = 3  # sentences at the top of the next page (header, page number) searched for the next item
 MAX_WORDS = 160
 MAX_ITEMS = 12
+ITEM_SENTENCES = 2  # sentences an item may run on for before its successor must come
 
 
 def _style(enum: str) -> tuple:
@@ -82,7 +83,8 @@ def _run(lead: Sentence, following: list[Sentence], style, max_words: int) -> tu
             style, nested = style or shape, False
         elif shape and nested and (inner is None or shape == inner):
             inner = shape
-        elif not open_item:
+        elif not open_item and not _item_goes_on(items[-1] if items else lead, following[following.index(x) + 1:],
+                                                 style):
             break
         items.append(x)
         words += len(x.text.split())
@@ -90,6 +92,36 @@ def _run(lead: Sentence, following: list[Sentence], style, max_words: int) -> tu
         open_item = bool(_ENUM_ONLY.match(x.text) or _ENDS_ENUM.search(x.text)) or x.text.count("(") > x.text.count(")")
         nested = nested or (shape == style and x.text.rstrip().endswith(":"))
     return items, style
+
+
+def _successor(enum: str) -> str | None:
+    """The enumerator after enum in its own style ('1)' -> '2)', '(b)' -> '(c)'); None for roman or bullets."""
+    m = re.match(r"^(\(?)(\d{1,2}|[a-z])([.)])$", enum, re.I)
+    if not m:
+        return None
+    core = m.group(2)
+    nxt = str(int(core) + 1) if core.isdigit() else chr(ord(core) + 1)
+    return f"{m.group(1)}{nxt}{m.group(3)}"
+
+
+def _item_goes_on(item: Sentence, rest: list[Sentence], style) -> bool:
+    """A sentence without an enumerator inside an item ("1) A delineation … shall occur." then "Such area(s)
+    shall be specified by geodetic polygons …" then "2) …"): the list goes on when the next item follows.
+
+    Only within ITEM_SENTENCES sentences on the same page, and only when that item is the successor of the
+    last one read ("2)" after "1)"), so a later list of the same style is not run into.
+    """
+    last = _enum_of(item.text)
+    if not last or style is None or _style(last) != style:
+        return False
+    want = _successor(last)
+    for x in rest[:ITEM_SENTENCES]:
+        if x.page != item.page:
+            return False
+        enum = _enum_of(x.text)
+        if enum:
+            return _style(enum) == style and (want is None or enum.lower() == want.lower())
+    return False
 
 
 def read_list(sent: Sentence, more: Callable[[Passage], Passage | None] | None = None,
