@@ -279,3 +279,13 @@ def test_real_compare_has_gap(request):
     cmp = compare(Assistant(settings), "grid emission factor", [TOOL07, VERRA_GUIDE], rows=2)
     assert cmp.cells[0][0].found and "emission factor" in cmp.cells[0][0].quote.lower()
     assert not cmp.cells[0][1].found
+
+
+def test_a_cell_must_hold_most_of_the_topic_by_weight():
+    """A sentence sharing only the commonest word of the topic is no provision on it."""
+    from assistant.compliance.compare import on_topic
+
+    idf = {"grid": 2.6, "emission": 1.0, "factor": 2.5}
+    assert not on_topic("There must be no double counting of emission reductions.", "grid emission factor", idf)
+    assert on_topic("The grid emission factor is calculated ex ante.", "grid emission factor", idf)
+    assert on_topic("Each factor of the grid is monitored.", "grid emission factor", idf)  # 5.1 of 6.1
