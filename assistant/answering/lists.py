@@ -74,7 +74,7 @@ def _run(lead: Sentence, following: list[Sentence], style, max_words: int) -> tu
     items: list[Sentence] = []
     words, open_item = len(lead.text.split()), bool(_ENUM_ONLY.search(lead.text.split()[-1]) and style)
     inner, nested = None, False
-    for x in following:
+    for k, x in enumerate(following):
         if x.page != lead.page or words > max_words or len(items) >= MAX_ITEMS:
             break
         enum = _enum_of(x.text)
@@ -83,8 +83,7 @@ def _run(lead: Sentence, following: list[Sentence], style, max_words: int) -> tu
             style, nested = style or shape, False
         elif shape and nested and (inner is None or shape == inner):
             inner = shape
-        elif not open_item and not _item_goes_on(items[-1] if items else lead, following[following.index(x) + 1:],
-                                                 style):
+        elif not open_item and not _item_goes_on(items[-1] if items else lead, following[k + 1:], style):
             break
         items.append(x)
         words += len(x.text.split())

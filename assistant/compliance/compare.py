@@ -107,12 +107,12 @@ def compare(assistant, topic: str, doc_ids: list[str], rows: int = 3) -> Compari
         col: list[Cell] = []
         cache: dict[str, list] = {}
         for q in queries:
+            query = spelling_variants(q)
             if q not in cache:
-                query = spelling_variants(q)
                 passages = assistant.search.search(query, Filters(doc_ids=[d]), assistant.settings.top_k)
                 cache[q] = assistant.score_sentences(query, passages)
-            query = spelling_variants(q)
-            col.append(_cell(d, cache[q], threshold, used, lambda s: on_topic(f"{s.text} {s.section}", query, idf)))
+            col.append(_cell(d, cache[q], threshold, used,
+                             lambda s, query=query: on_topic(f"{s.text} {s.section}", query, idf)))
         columns.append(col)
     cells = [[columns[j][i] for j in range(len(doc_ids))] for i in range(len(labels))]
     return Comparison(topic, list(doc_ids), labels, cells, threshold,
