@@ -21,17 +21,11 @@ def _norm(line: str) -> str:
 def _tidy(text: str, paragraphs: bool = False) -> list[str]:
     """Lines with inner space runs collapsed and no trailing spaces; blank lines dropped.
 
-    With `paragraphs` (a text file) a run of blank lines stays as one empty line: there it is the
-    only mark of a paragraph end, and a web banner ("CLIMATE CHANGE") has no full stop to end it.
+    With `paragraphs` (a text file) blank lines stay: there a blank line is the only mark of a paragraph
+    end, and a web banner ("CLIMATE CHANGE") has no full stop to end it. `clean_pages` collapses them.
     """
     lines = [" ".join(line.split()) for line in text.replace("\r", "\n").split("\n")]
-    if not paragraphs:
-        return [line for line in lines if line]
-    out: list[str] = []
-    for line in lines:
-        if line or (out and out[-1]):
-            out.append(line)
-    return out[:-1] if out and not out[-1] else out
+    return lines if paragraphs else [line for line in lines if line]
 
 
 def repeated_edge_lines(pages: list[list[str]]) -> set[str]:
@@ -93,7 +87,7 @@ def clean_pages(raw: list[str], labels: list[str], paragraphs: bool = False) -> 
         for line in lines:
             edge = bool(line) and (j < EDGE_LINES or j >= n - EDGE_LINES) and _norm(line) in drop
             j += bool(line)
-            if not edge and (line or (kept and kept[-1])):
+            if not edge and (line or (kept and kept[-1])):  # one blank line per paragraph break, none leading
                 kept.append(line)
         kept = kept[:-1] if kept and not kept[-1] else kept
         text = _dehyphenate("\n".join(kept), vocab)

@@ -43,7 +43,6 @@ _TERM_THEN_ASK = re.compile(
 _INDIRECT_MEANS = re.compile(r"^what (?P<term>.{2,60}?) (?:means|stands for|refers to)\s*(?P<end>[?.!]*)$", re.I)
 
 
-
 def plain(question: str) -> str:
     """The question with contractions opened and conversational openers, requests and hedges taken off."""
     q = " ".join(question.split())
