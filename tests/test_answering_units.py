@@ -295,6 +295,21 @@ def test_a_rule_is_quoted_with_the_exception_that_follows_it_on_its_page():
     assert with_exception(sentences(two)[0]).text == "Projects may claim retroactive credits for two years."
 
 
+
+def test_a_rule_is_quoted_with_the_sentences_that_carry_it_on():
+    """"This includes …", "In such a case, …" and a sentence taking up the thing just named are read on, in a
+    chain on the page; a new rule about something else is not."""
+    p = _passage("Apply a discount factor if displacement is less than 1:1. The discount factor shall be 30%. "
+                 "In such a case, the methodology shall explain it. Registration fees are listed in Annex 2.")
+    first = sentences(p)[0]
+    joined = with_exception(first)
+    assert joined.text.endswith("the methodology shall explain it.") and "Annex 2" not in joined.text
+    assert joined.text in " ".join(p.text.split())
+    q = _passage("VCUs used under Article 6 shall meet its requirements. This includes corresponding adjustments.")
+    assert with_exception(sentences(q)[0]).text.endswith("corresponding adjustments.")
+    r = _passage("Projects shall report yearly. The project proponent shall keep records for two years.")
+    assert with_exception(sentences(r)[0]) == sentences(r)[0]  # "project" is too generic to take up
+
 LEAD = "Discount rates shall be derived from:\n(a) Government bond rates plus a risk premium;"
 REST = "(b) The cost of financing for the project type;\n(c) A company internal benchmark."
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from assistant.answering.lists import extend_lead_in, read_list
+from assistant.answering.lists import extend_lead_in, list_of, read_list
 from assistant.answering.quotes import sentences
 from assistant.models import Passage
 
@@ -192,3 +192,47 @@ def test_an_item_of_two_sentences_does_not_end_the_list():
     # a sentence after an item is no part of the list when no next item follows it
     p = _passage("(g) Maps shall include: i.\nLegend.\nThe legend is drawn in colour.\nOther rules follow here.")
     assert "Other rules" not in read_list(_lead(p, "(g)"))[0].text
+
+
+def test_an_item_is_quoted_with_its_lead_in_and_its_sibling_items():
+    """'3) A stakeholder …' chosen alone: the quote is the lead-in with all four triggers, on its page."""
+    p = _passage("Reviews are rare. 6.1.1 A review may be triggered by:\n1) A change of rules.\n"
+                 "2) A request by the proponent.\n3) A stakeholder has concerns.\n4) Verra finds an error.\n"
+                 "6.1.2 Verra notifies the proponent.")
+    quotes = list_of(_lead(p, "3)"))
+    assert len(quotes) == 1 and _on_its_page(p, quotes[0])
+    assert quotes[0].text.startswith("6.1.1 A review may be triggered by:")
+    assert quotes[0].text.endswith("4) Verra finds an error.") and "6.1.2" not in quotes[0].text
+
+
+def test_an_item_with_no_lead_in_on_its_page_stays_alone():
+    """Items under a lead-in on the page before, or under prose that introduces nothing, are not widened."""
+    p = _passage("The fee is paid yearly.\n1) A change of rules.\n2) A request by the proponent.")
+    item = _lead(p, "2)")
+    assert list_of(item) == [item]
+    prose = _lead(p, "The fee")
+    assert list_of(prose) == [prose]
+
+
+def test_a_lead_in_written_without_a_colon_brings_its_items():
+    """'… provide following information' then '(a) …': a lead-in with no end mark at all."""
+    p = _passage("5.1.42 The Annual Report shall provide following information\n(a) A summary of activities,\n"
+                 "(b) A statement on how stakeholders may provide grievances.\nThe report is public.")
+    quote = read_list(_lead(p, "5.1.42"))[0].text
+    assert quote.endswith("provide grievances.") and "public" not in quote
+
+
+def test_an_unended_heading_that_opens_no_list_is_not_read_on():
+    """A sentence with no end mark followed by prose (not a first enumerator) comes back alone."""
+    p = _passage("Registration of projects under the scheme\nThe fee is paid yearly by the proponent.")
+    s = _lead(p, "Registration")
+    assert read_list(s) == [s]
+
+
+def test_a_list_written_as_one_run_in_sentence_is_read_with_its_lead_in():
+    """'… three data vintages:' then 'plants with up to five years …': the colon's list in lower case."""
+    p = _passage("The classes have to be differentiated into three data vintages:\nplants with up to five years of "
+                 "operation and plants with more than 10 years of operation.\n11. If default values are used, "
+                 "apply Table 2.")
+    quote = read_list(_lead(p, "The classes"))[0].text
+    assert quote.endswith("more than 10 years of operation.") and "Table 2" not in quote

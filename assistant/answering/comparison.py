@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Callable
 
 from assistant.answering.question import Asked
-from assistant.answering.lists import read_list
+from assistant.answering.lists import list_of
 from assistant.answering.quotes import Sentence, cite, distinct, whole_sentence, with_exception
 from assistant.answering.scoring import select, with_value_neighbour
 from assistant.models import Citation, Passage
@@ -19,7 +19,7 @@ def read_quotes(chosen: list[tuple[float, Sentence]], asked: Asked,
     that follows it; repeats dropped."""
     return distinct([(p, with_exception(with_value_neighbour(y, asked) if k == 0 else y))
                      for p, x in chosen
-                     for k, y in enumerate(read_list(whole_sentence(x, back), more=more))])
+                     for k, y in enumerate(list_of(with_exception(whole_sentence(x, back)), more=more))])
 
 
 def side_by_side(families: dict[str, list[str]], scored: list[tuple[float, Sentence]], raw: dict[int, float],

@@ -54,15 +54,21 @@ def _lead_style(text: str) -> tuple | None | bool:
 def _semicolon_lead(sent: Sentence, following: list[Sentence]) -> bool:
     """'12.1.4 |A physical site visit by VVB is;' then 'a. not mandatory …': a ';' that introduces a list.
 
-    Some rulebooks (the Gold Standard's, a dozen times) end a lead-in with ';' where ':' is meant. It
-    counts only when the sentence is no item itself and the next one on its page opens a list
-    with its first enumerator (a, 1, i); an item ending in ';' is followed by the next item instead.
+    Some rulebooks (the Gold Standard's, a dozen times) end a lead-in with ';' where ':' is meant, or
+    with nothing at all ("… provide following information"). It counts only when the sentence is no
+    item itself and the next one on its page opens a list with its first enumerator (a, 1, i); an
+    item ending in ';' is followed by the next item instead.
     """
     if _enum_of(sent.text) or not following:
         return False
     nxt = following[0]
     enum = _enum_of(nxt.text) if nxt.page == sent.page else None
     return bool(enum) and enum.strip("().").lower() in ("a", "1", "i")
+
+
+def _unended(text: str) -> bool:
+    """'… shall … provide following information' then '(a) A summary …': a lead-in written with no colon at all."""
+    return len(text.split()) >= 6 and not _ENDS_ENUM.search(text) and not re.search(r"[.!?;:,)\]\"”’]\s*$", text)
 
 
 def _run(lead: Sentence, following: list[Sentence], style, max_words: int) -> tuple[list[Sentence], tuple | None]:
@@ -91,6 +97,15 @@ def _run(lead: Sentence, following: list[Sentence], style, max_words: int) -> tu
         open_item = bool(_ENUM_ONLY.match(x.text) or _ENDS_ENUM.search(x.text)) or x.text.count("(") > x.text.count(")")
         nested = nested or (shape == style and x.text.rstrip().endswith(":"))
     return items, style
+
+
+def _runs_in(lead: Sentence, following: list[Sentence], max_words: int) -> bool:
+    """'… differentiated into three data vintages:' then 'plants with up to five years …, …': the colon's
+    list is written as one run-in sentence in lower case, on the lead-in's page."""
+    if not following or following[0].page != lead.page or _enum_of(following[0].text):
+        return False
+    words = len(lead.text.split()) + len(following[0].text.split())
+    return bool(re.match(r"[a-z]", following[0].text)) and words <= max_words
 
 
 def _successor(enum: str) -> str | None:
@@ -133,15 +148,17 @@ def read_list(sent: Sentence, more: Callable[[Passage], Passage | None] | None =
     the lead-in there; and only into an item of the same style among the next page's first lines.
     """
     style = _lead_style(sent.text)
-    semicolon = style is False and sent.text.rstrip().endswith(";")
+    semicolon = style is False and (sent.text.rstrip().endswith(";") or _unended(sent.text))
     if style is False and not semicolon:
         return read_on(sent, more)
     if semicolon:
         if not _semicolon_lead(sent, [x for x in sentences(sent.passage) if x.offset > sent.offset]):
-            return [sent]
+            return read_on(sent, more)
         style = None
     body, following = read_past(sent, more)
     items, style = _run(sent, following, style, max_words)
+    if not items and _runs_in(sent, following, max_words):
+        return [span(sent, following[0], body)]
     out = [span(sent, items[-1], body) if items else sent]
     on_page = [x for x in following if x.page == sent.page]
     if items and len(items) < len(on_page):
@@ -160,3 +177,39 @@ def read_list(sent: Sentence, more: Callable[[Passage], Passage | None] | None =
 def extend_lead_in(sent: Sentence, more: Callable[[Passage], Passage | None] | None = None) -> Sentence:
     """sent with the items of the list it introduces that follow on its own page (one verbatim quote)."""
     return read_list(sent, more)[0]
+
+
+def _lead_of(item: Sentence, before: list[Sentence]) -> Sentence | None:
+    """The sentence that introduces the list item belongs to, read back over its earlier items on its page."""
+    style, run = _style(_enum_of(item.text)), 0
+    for x in reversed(before):
+        if x.page != item.page:
+            return None
+        enum = _enum_of(x.text)
+        if enum and _style(enum) == style:
+            run = 0  # an earlier item of the same list
+            continue
+        if _lead_style(x.text) is not False or (not enum and (x.text.rstrip().endswith(";") or _unended(x.text))):
+            return x
+        run += 1  # a sentence an earlier item runs on for
+        if enum or run > ITEM_SENTENCES:
+            return None
+    return None
+
+
+def list_of(sent: Sentence, more: Callable[[Passage], Passage | None] | None = None,
+            max_words: int = MAX_WORDS) -> list[Sentence]:
+    """An item's whole list from its lead-in ("6.1.1 A review may be triggered by: 1) … 4) …"), else read_list(sent).
+
+    Asked what can trigger a review, the answer model picks "3) A stakeholder has concerns …": the one item
+    it scores best, while the question wants all four. The lead-in is quoted with its items only when
+    the list as read from it still holds the item (on its page, within max_words).
+    """
+    if not _enum_of(sent.text):
+        return read_list(sent, more, max_words)
+    lead = _lead_of(sent, [x for x in sentences(sent.passage) if x.offset < sent.offset])
+    if lead is not None:
+        whole = read_list(lead, more, max_words)
+        if len(whole[0].text) > len(lead.text) and sent.text in whole[0].text:
+            return whole
+    return read_list(sent, more, max_words)

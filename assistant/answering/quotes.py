@@ -57,8 +57,15 @@ _EXCEPTION = re.compile(r"^\W*(however\b|except\b|unless\b|notwithstanding\b|pro
                         r"this (requirement |rule |section )?(does not|shall not) apply\b)", re.I)
 
 
+# A sentence that says no more than what it adds to the one before it ("This includes any requirements
+# relating to … corresponding adjustments", "In such a scenario, the Secretariat shall propose changes").
+_POINTS_BACK = re.compile(r"^\W*(this|these|such)\s+(includes?|means?|applies|covers?|requirements?|rules?|"
+                          r"provisions?|obligations?|shall|must|may|is|are)\b|^\W*in (such (an? )?|this |that |either )"
+                          r"(case|scenario|event|instance|situation)s?\b|^\W*note\s*(that\b|[:–-])", re.I)
+
+
 def with_exception(sent: Sentence, max_words: int = 120) -> Sentence:
-    """sent with the next sentence on its page joined on when that one opens with its exception ("However, …").
+    """sent with the sentences after it on its page that qualify it ("However, …", "In such a case, …").
 
     A rule quoted without the "However, the total duration … shall not exceed …" that follows it
     tells a compliance reader less than the document does, and can tell them the opposite.
@@ -70,14 +77,30 @@ def with_exception(sent: Sentence, max_words: int = 120) -> Sentence:
     last = i
     while last + 1 < len(sents) and sents[last + 1].text in sent.text:
         last += 1  # sent may already be a span of several sentences (a value or list read on)
-    if last + 1 >= len(sents):
-        return sent
-    nxt = sents[last + 1]
-    if nxt.page != sent.page or not _EXCEPTION.match(nxt.text):
-        return sent
-    if len(sent.text.split()) + len(nxt.text.split()) > max_words:
-        return sent
-    return span(sents[i], nxt, sent.passage)
+    words, end = len(sent.text.split()), last
+    while end + 1 < len(sents):
+        nxt = sents[end + 1]
+        if nxt.page != sent.page or not (_EXCEPTION.match(nxt.text) or _POINTS_BACK.match(nxt.text)
+                                         or _takes_up(nxt.text, sents[end].text)):
+            break
+        words += len(nxt.text.split())
+        if words > max_words:
+            break
+        end += 1
+    return sent if end == last else span(sents[i], sents[end], sent.passage)
+
+
+_OPENING = re.compile(r"^(?:the |its |their )?((?:[A-Za-z][\w-]*\s+){0,1}[A-Za-z][\w-]*)\s+(?:shall|must|may|is|are|"
+                      r"includes?|will|has|have|should)\b", re.I)
+_GENERIC = {"project", "projects", "it", "they", "this", "that", "there", "he", "she", "we", "you", "which"}
+
+
+def _takes_up(text: str, before: str) -> bool:
+    """'… apply a discount factor …' then 'The discount factor shall be 30%': the subject is the one just named."""
+    m = _OPENING.match(text)
+    if not m or m.group(1).lower() in _GENERIC:
+        return False
+    return re.search(rf"\b{re.escape(m.group(1))}\b", before, re.I) is not None
 
 
 def cite(n: int, sent: Sentence, score: float) -> Citation:
@@ -142,12 +165,20 @@ def read_past(sent: Sentence, more: Callable[[Passage], Passage | None] | None =
     chunk joined on) supplies what follows.
     """
     body = sent.passage
-    following = [x for x in sentences(body) if x.offset > sent.offset]
+    following = _after(sent, sentences(body))
     if more and not any(x.page > sent.page for x in following):
         joined = more(body)
         if joined is not None:
-            return joined, [x for x in sentences(joined) if x.offset > sent.offset]
+            return joined, _after(sent, sentences(joined))
     return body, following
+
+
+def _after(sent: Sentence, sents: list[Sentence]) -> list[Sentence]:
+    """The sentences after sent, past the ones it already spans (a rule quoted with its exception)."""
+    out = [x for x in sents if x.offset > sent.offset]
+    while out and out[0].text in sent.text:
+        out.pop(0)
+    return out
 
 
 def read_on(sent: Sentence, more: Callable[[Passage], Passage | None] | None = None) -> list[Sentence]:
