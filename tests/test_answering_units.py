@@ -307,6 +307,8 @@ def test_a_rule_is_quoted_with_the_sentences_that_carry_it_on():
     assert joined.text in " ".join(p.text.split())
     q = _passage("VCUs used under Article 6 shall meet its requirements. This includes corresponding adjustments.")
     assert with_exception(sentences(q)[0]).text.endswith("corresponding adjustments.")
+    i = _passage("Units need not be cancelled when applying. Instead, they are cancelled after the audit. Fees apply.")
+    assert with_exception(sentences(i)[0]).text.endswith("after the audit.")
     r = _passage("Projects shall report yearly. The project proponent shall keep records for two years.")
     assert with_exception(sentences(r)[0]) == sentences(r)[0]  # "project" is too generic to take up
 

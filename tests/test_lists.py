@@ -236,3 +236,16 @@ def test_a_list_written_as_one_run_in_sentence_is_read_with_its_lead_in():
                  "apply Table 2.")
     quote = read_list(_lead(p, "The classes"))[0].text
     assert quote.endswith("more than 10 years of operation.") and "Table 2" not in quote
+
+
+def test_an_item_whose_chunk_starts_inside_the_list_finds_its_lead_in_in_the_chunk_before():
+    """The chunk opens at '3) …': `back` (the previous chunk with this one joined on) holds the lead-in."""
+    whole = _passage("6.1.1 A review may be triggered by:\n1) A change of rules.\n2) A request by the proponent.\n"
+                     "3) A stakeholder has concerns.\n4) Verra finds an error.\n6.1.2 Verra notifies the proponent.")
+    start = whole.text.index("3)")
+    tail = _passage(whole.text[start:])
+    item = _lead(tail, "3)")
+    assert list_of(item) == [item]  # alone, the chunk has no lead-in
+    quotes = list_of(item, back=lambda p: (whole, start))
+    assert quotes[0].text.startswith("6.1.1 A review") and quotes[0].text.endswith("4) Verra finds an error.")
+    assert _on_its_page(whole, quotes[0])

@@ -19,7 +19,7 @@ def read_quotes(chosen: list[tuple[float, Sentence]], asked: Asked,
     that follows it; repeats dropped."""
     return distinct([(p, with_exception(with_value_neighbour(y, asked) if k == 0 else y))
                      for p, x in chosen
-                     for k, y in enumerate(list_of(with_exception(whole_sentence(x, back)), more=more))])
+                     for k, y in enumerate(list_of(with_exception(whole_sentence(x, back)), more=more, back=back))])
 
 
 def side_by_side(families: dict[str, list[str]], scored: list[tuple[float, Sentence]], raw: dict[int, float],

@@ -26,6 +26,7 @@ _LEAD = re.compile(rf":\s*(?:({_ENUM})(?:\s+\S.*)?)?$", re.I)
 NEXT_PAGE_LOOK = 3  # sentences at the top of the next page (header, page number) searched for the next item
 MAX_WORDS = 160
 MAX_ITEMS = 12
+ITEM_LIST_WORDS = 120  # a list quoted for one chosen item of it: longer ones (a change log) bury the item
 ITEM_SENTENCES = 2  # sentences an item may run on for before its successor must come
 
 
@@ -198,18 +199,25 @@ def _lead_of(item: Sentence, before: list[Sentence]) -> Sentence | None:
 
 
 def list_of(sent: Sentence, more: Callable[[Passage], Passage | None] | None = None,
+            back: Callable[[Passage], tuple[Passage, int] | None] | None = None,
             max_words: int = MAX_WORDS) -> list[Sentence]:
     """An item's whole list from its lead-in ("6.1.1 A review may be triggered by: 1) … 4) …"), else read_list(sent).
 
     Asked what can trigger a review, the answer model picks "3) A stakeholder has concerns …": the one item
     it scores best, while the question wants all four. The lead-in is quoted with its items only when
-    the list as read from it still holds the item (on its page, within max_words).
+    the list as read from it still holds the item (on its page, within max_words). Where the item's chunk
+    starts inside the list, `back` (the previous chunk with this one joined on) holds the lead-in.
     """
     if not _enum_of(sent.text):
         return read_list(sent, more, max_words)
     lead = _lead_of(sent, [x for x in sentences(sent.passage) if x.offset < sent.offset])
+    got = back(sent.passage) if lead is None and back is not None else None
+    if got is not None:
+        joined, start = got
+        here = [x for x in sentences(joined) if x.offset < start + sent.offset]
+        lead = _lead_of(sent, here)
     if lead is not None:
-        whole = read_list(lead, more, max_words)
+        whole = read_list(lead, more, ITEM_LIST_WORDS)
         if len(whole[0].text) > len(lead.text) and sent.text in whole[0].text:
             return whole
     return read_list(sent, more, max_words)

@@ -53,7 +53,7 @@ def span(first: Sentence, last: Sentence, body: Passage) -> Sentence:
 
 
 # A sentence that opens by qualifying the one before it: its exception, condition or limit.
-_EXCEPTION = re.compile(r"^\W*(however\b|except\b|unless\b|notwithstanding\b|provided that\b|with the exception\b|"
+_EXCEPTION = re.compile(r"^\W*(however\b|instead\b|except\b|unless\b|notwithstanding\b|provided that\b|with the exception\b|"
                         r"this (requirement |rule |section )?(does not|shall not) apply\b)", re.I)
 
 
