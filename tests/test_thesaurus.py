@@ -8,6 +8,8 @@ def test_plain_words_gain_the_documents_terms():
     assert "validation/verification body VVB" in expansions("Who pays the auditor for a site visit?")
     assert "nationally determined contribution NDC" in expansions("How much warming do the climate pledges imply?")
     assert "grievance" in expansions("How are complaints from local people handled?")
+    assert "leakage" in expansions("Can we claim cuts our project causes outside its area?")
+    assert "archived kept retained" in expansions("How long must we keep the data?")
 
 
 def test_a_question_in_the_documents_words_is_left_as_written():

@@ -33,6 +33,11 @@ _PAIRS: list[tuple[str, str]] = [
     (r"cookers?|stoves?", "cookstoves"),
     (r"baseline (emissions )?(calculation|method)", "baseline methodology"),
     (r"paperwork|forms?|templates?", "documentation template"),
+    (r"(keep|kept|store|retain|hold on to) (the |our |all )?(data|records|documents|evidence)|record[- ]keeping",
+     "archived kept retained"),
+    (r"outside (the |its |our |their )?(project )?(area|boundary|boundaries)", "leakage"),
+    (r"(verra|vcs) credits?", "VCUs verified carbon units"),
+    (r"gold standard credits?", "GSVERs"),
 ]
 _RULES = [(re.compile(rf"\b({p})\b", re.I), terms, set(tokenize(terms))) for p, terms in _PAIRS]
 
