@@ -38,6 +38,7 @@ _PAIRS: list[tuple[str, str]] = [
     (r"outside (the |its |our |their )?(project )?(area|boundary|boundaries)", "leakage"),
     (r"(verra|vcs) credits?", "VCUs verified carbon units"),
     (r"gold standard credits?", "GSVERs"),
+    (r"GS4GG", "Gold Standard for the Global Goals"),
 ]
 _RULES = [(re.compile(rf"\b({p})\b", re.I), terms, set(tokenize(terms))) for p, terms in _PAIRS]
 
