@@ -17,7 +17,7 @@ from assistant.retrieval.lexical import LexicalIndex
 from assistant.retrieval.neighbours import run_on
 from assistant.models import Citation, Passage
 from assistant.answering.lists import extend_lead_in, read_list
-from assistant.answering.quotes import sentences, with_exception
+from assistant.answering.quotes import distinct, sentences, span, with_exception
 
 
 def _passage(text: str, pid: str = "p1", doc: str = "doc-a", page: int = 3) -> Passage:
@@ -311,6 +311,19 @@ def test_a_rule_is_quoted_with_the_sentences_that_carry_it_on():
     assert with_exception(sentences(i)[0]).text.endswith("after the audit.")
     r = _passage("Projects shall report yearly. The project proponent shall keep records for two years.")
     assert with_exception(sentences(r)[0]) == sentences(r)[0]  # "project" is too generic to take up
+
+
+def test_two_quotes_that_share_sentences_become_one():
+    """A list, and its last item read on with the note after it: one quote from the list's start to the note,
+    verbatim; quotes inside one another or apart stay as before."""
+    p = _passage("Loss is modelled as follows:\na) Short-term products lose all carbon.\nb) Long-term products keep it.\n"
+                 "Note - No landfill accounting is needed. Fees are listed in Annex 2.")
+    lead, a, b, note, fees = sentences(p)
+    listed, item = span(lead, b, p), span(b, note, p)
+    out = distinct([(0.6, listed), (0.4, item), (0.3, fees)])
+    assert [x.text for _, x in out] == [span(lead, note, p).text, fees.text]
+    assert out[0][0] == 0.6 and out[0][1].text in " ".join(p.text.split())
+    assert [x for _, x in distinct([(0.6, listed), (0.5, a)])] == [listed]  # inside: gives way
 
 LEAD = "Discount rates shall be derived from:\n(a) Government bond rates plus a risk premium;"
 REST = "(b) The cost of financing for the project type;\n(c) A company internal benchmark."

@@ -117,18 +117,59 @@ def distinct(chosen: list[tuple[float, Sentence]]) -> list[tuple[float, Sentence
     """The chosen (P, quote) pairs without repeats on one page: a quote inside another gives way to it.
 
     A runner-up joined with the neighbour that states the value, or a lead-in read on through its
-    list, can hold an earlier quote: the longer one takes the earlier one's place.
+    list, can hold an earlier quote: the longer one takes the earlier one's place. Two quotes of one
+    passage that share sentences (a list, and its last item read on with the note after it) become one.
     """
     out: list[tuple[float, Sentence]] = []
     for p, x in chosen:
         same = [i for i, (_, y) in enumerate(out) if x.page == y.page and x.passage.doc_id == y.passage.doc_id
                 and (x.text in y.text or y.text in x.text)]
         if not same:
-            out.append((p, x))
+            joined = next(((i, j) for i, (_, y) in enumerate(out) if (j := _overlap(x, y)) is not None), None)
+            if joined is None:
+                out.append((p, x))
+            else:
+                out[joined[0]] = (max(p, out[joined[0]][0]), joined[1])
         elif all(out[i][1].text in x.text for i in same) and x.text not in out[same[0]][1].text:
             out[same[0]] = (max(p, out[same[0]][0]), x)
             out = [o for k, o in enumerate(out) if k not in same[1:]]
     return out
+
+
+def _members(s: Sentence) -> list[Sentence]:
+    """The passage sentences a quote spans, from its start."""
+    out = []
+    for x in sentences(s.passage):
+        if x.offset < s.offset:
+            continue
+        if x.text not in s.text:
+            break
+        out.append(x)
+    return out
+
+
+def _run_together(a: Sentence, b: Sentence) -> Sentence | None:
+    """a with the rest of b, where b opens with sentences that a ends with; None if it does not, or the
+    joined text is not verbatim in the passage of either (one may be a chunk read on into the next)."""
+    members = _members(b)
+    for m in members:
+        head = span(members[0], m, b.passage).text
+        if not a.text.endswith(head):
+            continue
+        joined = a.text + b.text[len(head):]
+        for body in (a.passage, b.passage):
+            start = next((x for x in sentences(body) if a.text.startswith(x.text)
+                          and normalise_ws(body.text[x.offset:]).startswith(joined)), None)
+            if start is not None:
+                return Sentence(joined, start.page, start.page_label, start.section, body, start.offset)
+    return None
+
+
+def _overlap(x: Sentence, y: Sentence) -> Sentence | None:
+    """One quote for two on one page of one document that share sentences (either may come first)."""
+    if x.page != y.page or x.passage.doc_id != y.passage.doc_id:
+        return None
+    return _run_together(y, x) or _run_together(x, y)
 
 
 _FRAGMENT = re.compile(r"^[a-z,;:)\]]")
