@@ -17,7 +17,7 @@ from assistant.retrieval.lexical import LexicalIndex
 from assistant.retrieval.neighbours import run_on
 from assistant.models import Citation, Passage
 from assistant.answering.lists import extend_lead_in, read_list
-from assistant.answering.quotes import distinct, sentences, span, with_exception
+from assistant.answering.quotes import distinct, sentences, span, with_follow_on
 
 
 def _passage(text: str, pid: str = "p1", doc: str = "doc-a", page: int = 3) -> Passage:
@@ -283,16 +283,16 @@ def test_a_rule_is_quoted_with_the_exception_that_follows_it_on_its_page():
     p = _passage("Projects may claim retroactive credits for two years. However, the total crediting period shall "
                  "not exceed ten years. Fees are listed in Annex 2.")
     rule, exception, other = sentences(p)
-    joined = with_exception(rule)
+    joined = with_follow_on(rule)
     assert joined.text.endswith("shall not exceed ten years.") and joined.text in " ".join(p.text.split())
     assert joined.page == rule.page and joined.offset == rule.offset
-    assert with_exception(exception) == exception  # "Fees are listed…" qualifies nothing
-    assert with_exception(joined) == joined  # a quote already holding its exception is left alone
+    assert with_follow_on(exception) == exception  # "Fees are listed…" qualifies nothing
+    assert with_follow_on(joined) == joined  # a quote already holding its exception is left alone
     text = ("Projects may claim retroactive credits for two years.\n"
             "However, the total crediting period shall not exceed ten years.")
     two = Passage("p2", "doc-a", "Doc A", text, 3, 4, "", "2 Fees", 1.0,
                   page_marks=json.dumps([[0, 3, ""], [text.index("However"), 4, ""]]))
-    assert with_exception(sentences(two)[0]).text == "Projects may claim retroactive credits for two years."
+    assert with_follow_on(sentences(two)[0]).text == "Projects may claim retroactive credits for two years."
 
 
 
@@ -302,15 +302,15 @@ def test_a_rule_is_quoted_with_the_sentences_that_carry_it_on():
     p = _passage("Apply a discount factor if displacement is less than 1:1. The discount factor shall be 30%. "
                  "In such a case, the methodology shall explain it. Registration fees are listed in Annex 2.")
     first = sentences(p)[0]
-    joined = with_exception(first)
+    joined = with_follow_on(first)
     assert joined.text.endswith("the methodology shall explain it.") and "Annex 2" not in joined.text
     assert joined.text in " ".join(p.text.split())
     q = _passage("VCUs used under Article 6 shall meet its requirements. This includes corresponding adjustments.")
-    assert with_exception(sentences(q)[0]).text.endswith("corresponding adjustments.")
+    assert with_follow_on(sentences(q)[0]).text.endswith("corresponding adjustments.")
     i = _passage("Units need not be cancelled when applying. Instead, they are cancelled after the audit. Fees apply.")
-    assert with_exception(sentences(i)[0]).text.endswith("after the audit.")
+    assert with_follow_on(sentences(i)[0]).text.endswith("after the audit.")
     r = _passage("Projects shall report yearly. The project proponent shall keep records for two years.")
-    assert with_exception(sentences(r)[0]) == sentences(r)[0]  # "project" is too generic to take up
+    assert with_follow_on(sentences(r)[0]) == sentences(r)[0]  # "project" is too generic to take up
 
 
 def test_two_quotes_that_share_sentences_become_one():

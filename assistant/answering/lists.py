@@ -68,7 +68,7 @@ def _semicolon_lead(sent: Sentence, following: list[Sentence]) -> bool:
 
 
 def _unended(text: str) -> bool:
-    """'… shall … provide following information' then '(a) A summary …': a lead-in written with no colon at all."""
+    """'… shall provide following information' then '(a) A summary …': a lead-in written with no colon."""
     return len(text.split()) >= 6 and not _ENDS_ENUM.search(text) and not re.search(r"[.!?;:,)\]\"”’]\s*$", text)
 
 
@@ -149,10 +149,10 @@ def read_list(sent: Sentence, more: Callable[[Passage], Passage | None] | None =
     the lead-in there; and only into an item of the same style among the next page's first lines.
     """
     style = _lead_style(sent.text)
-    semicolon = style is False and (sent.text.rstrip().endswith(";") or _unended(sent.text))
-    if style is False and not semicolon:
+    open_lead = style is False and (sent.text.rstrip().endswith(";") or _unended(sent.text))
+    if style is False and not open_lead:
         return read_on(sent, more)
-    if semicolon:
+    if open_lead:
         if not _semicolon_lead(sent, [x for x in sentences(sent.passage) if x.offset > sent.offset]):
             return read_on(sent, more)
         style = None
@@ -201,7 +201,7 @@ def _lead_of(item: Sentence, before: list[Sentence]) -> Sentence | None:
 def list_of(sent: Sentence, more: Callable[[Passage], Passage | None] | None = None,
             back: Callable[[Passage], tuple[Passage, int] | None] | None = None,
             max_words: int = MAX_WORDS) -> list[Sentence]:
-    """An item's whole list from its lead-in ("6.1.1 A review may be triggered by: 1) … 4) …"), else read_list(sent).
+    """An item's whole list from its lead-in ("A review may be triggered by: 1) … 4) …"), else read_list(sent).
 
     Asked what can trigger a review, the answer model picks "3) A stakeholder has concerns …": the one item
     it scores best, while the question wants all four. The lead-in is quoted with its items only when

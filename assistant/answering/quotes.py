@@ -53,8 +53,8 @@ def span(first: Sentence, last: Sentence, body: Passage) -> Sentence:
 
 
 # A sentence that opens by qualifying the one before it: its exception, condition or limit.
-_EXCEPTION = re.compile(r"^\W*(however\b|instead\b|except\b|unless\b|notwithstanding\b|provided that\b|with the exception\b|"
-                        r"this (requirement |rule |section )?(does not|shall not) apply\b)", re.I)
+_EXCEPTION = re.compile(r"^\W*(however\b|instead\b|except\b|unless\b|notwithstanding\b|provided that\b|"
+                        r"with the exception\b|this (requirement |rule |section )?(does not|shall not) apply\b)", re.I)
 
 
 # A sentence that says no more than what it adds to the one before it ("This includes any requirements
@@ -64,7 +64,7 @@ _POINTS_BACK = re.compile(r"^\W*(this|these|such)\s+(includes?|means?|applies|co
                           r"(case|scenario|event|instance|situation)s?\b|^\W*note\s*(that\b|[:–-])", re.I)
 
 
-def with_exception(sent: Sentence, max_words: int = 120) -> Sentence:
+def with_follow_on(sent: Sentence, max_words: int = 120) -> Sentence:
     """sent with the sentences after it on its page that qualify it ("However, …", "In such a case, …").
 
     A rule quoted without the "However, the total duration … shall not exceed …" that follows it
