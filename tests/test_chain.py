@@ -88,6 +88,23 @@ def test_llm_refusal_yields_to_a_confident_answer_model(indexed_settings):
             assert ans.citations and ans.answer == a.ask(question).answer
 
 
+def test_an_llm_reply_the_grounding_check_empties_is_no_refusal(indexed_settings):
+    """Every LLM sentence removed (no [n]) is not the model saying 'not stated': the quoted answer stands,
+    flagged, even where the refusal override would not apply."""
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    from assistant.answering.answer import Assistant
+    from assistant.answering.llm_answer import LLMAnswerer
+
+    question = "What is a DOE in the CDM?"
+    a = Assistant(indexed_settings.model_copy(update={"llm_override_support": 1.01}))
+    reply = GenericFakeChatModel(messages=iter([AIMessage(content="A DOE is an accredited auditor.")]))
+    a._llm["fake"] = LLMAnswerer(a.settings, "fake", model=reply)
+    ans = a.ask(question, answerer="llm", provider="fake")
+    assert not ans.abstained and ans.answer == a.ask(question).answer
+    assert any("grounding check" in w for w in ans.warnings)
+
 def test_llm_answer_leads_the_quotes_the_answer_model_selected(indexed_settings):
     """An LLM answer is its grounded sentence first, then the extractive quotes verbatim, one numbering."""
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel

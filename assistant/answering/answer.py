@@ -239,6 +239,13 @@ class Assistant:
                 if off:
                     warnings.append(f"{len(off)} LLM sentence(s) left out: they restate the question or cite no page "
                                     "the quoted sentences are on")
+            elif not result.refused:
+                # Every sentence the LLM wrote failed the grounding check (no [n], a number not in its
+                # passage): that says nothing about whether the documents answer, and the answer model,
+                # above its threshold, says they do.
+                (text, cits), abstained = quoted, False
+                warnings.append("no sentence of the LLM's passed the grounding check; the sentences the answer "
+                                f"model rates likeliest to state it are quoted (P(answered) {ev.support:.2f})")
             elif ev.support >= self.settings.llm_override_support:
                 # The small LLM declines answerable questions far more often than the calibrated model errs.
                 (text, cits), abstained = quoted, False

@@ -63,6 +63,12 @@ class LLMResult:
     raw: str = ""  # the model's reply before grounding, for evaluation and debugging
     passages_used: int = 0
 
+    @property
+    def refused(self) -> bool:
+        """The model said the passages do not answer (the sentinel, or no reply), rather than writing an
+        answer the grounding check then emptied."""
+        return self.abstained and (not self.raw.strip() or re.search(r"NOT[_ ]IN[_ ]CORPUS", self.raw) is not None)
+
 
 def _attr(value: str) -> str:
     """A value safe inside a double-quoted tag attribute."""
