@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from assistant.answering.lists import extend_lead_in, list_of, read_list
 from assistant.answering.quotes import sentences
 from assistant.models import Passage
@@ -85,13 +87,24 @@ def test_a_list_that_ended_on_its_page_is_not_read_on_into_the_next():
     quotes = read_list(_lead(p, "Fees are"))
     assert len(quotes) == 1 and quotes[0].text == "Fees are: (a) USD 500; (b) USD 100."
 
-
-def test_an_item_ending_in_a_colon_opens_a_sub_list_read_until_the_outer_style_returns():
-    """'1) … that:' then 'a) …', 'b) …', then '2) …' are one list."""
-    p = _passage("A scope may be reinstated where:\n1) The body demonstrates that:\na) the evidence was wrong, or\n"
-                 "b) the facts changed, and\n2) The body has paid all fees.\nSee also section 6.")
-    quote = read_list(_lead(p, "A scope"))[0].text
-    assert quote.endswith("2) The body has paid all fees.") and "See also" not in quote
+@pytest.mark.parametrize("text, lead, last, after", [
+    # an item ending in ':' opens a sub-list, read until the outer style returns
+    ("A scope may be reinstated where:\n1) The body demonstrates that:\na) the evidence was wrong, or\n"
+     "b) the facts changed, and\n2) The body has paid all fees.\nSee also section 6.",
+     "A scope", "2) The body has paid all fees.", "See also"),
+    # a lead-in written with no end mark at all ("… provide following information")
+    ("5.1.42 The Annual Report shall provide following information\n(a) A summary of activities,\n"
+     "(b) A statement on how stakeholders may provide grievances.\nThe report is public.",
+     "5.1.42", "provide grievances.", "public"),
+    # the colon's list written as one run-in sentence in lower case
+    ("The classes have to be differentiated into three data vintages:\nplants with up to five years of "
+     "operation and plants with more than 10 years of operation.\n11. If default values are used, apply Table 2.",
+     "The classes", "more than 10 years of operation.", "Table 2"),
+])
+def test_a_lead_in_brings_its_whole_list_and_no_more(text, lead, last, after):
+    """The list a lead-in introduces ends at its last item, in the shapes rulebooks write lists."""
+    quote = read_list(_lead(_passage(text), lead))[0].text
+    assert quote.endswith(last) and after not in quote
 
 
 def test_a_chunk_that_cuts_the_list_off_is_read_on_in_the_next_chunk():
@@ -214,28 +227,11 @@ def test_an_item_with_no_lead_in_on_its_page_stays_alone():
     assert list_of(prose) == [prose]
 
 
-def test_a_lead_in_written_without_a_colon_brings_its_items():
-    """'… provide following information' then '(a) …': a lead-in with no end mark at all."""
-    p = _passage("5.1.42 The Annual Report shall provide following information\n(a) A summary of activities,\n"
-                 "(b) A statement on how stakeholders may provide grievances.\nThe report is public.")
-    quote = read_list(_lead(p, "5.1.42"))[0].text
-    assert quote.endswith("provide grievances.") and "public" not in quote
-
-
 def test_an_unended_heading_that_opens_no_list_is_not_read_on():
     """A sentence with no end mark followed by prose (not a first enumerator) comes back alone."""
     p = _passage("Registration of projects under the scheme\nThe fee is paid yearly by the proponent.")
     s = _lead(p, "Registration")
     assert read_list(s) == [s]
-
-
-def test_a_list_written_as_one_run_in_sentence_is_read_with_its_lead_in():
-    """'… three data vintages:' then 'plants with up to five years …': the colon's list in lower case."""
-    p = _passage("The classes have to be differentiated into three data vintages:\nplants with up to five years of "
-                 "operation and plants with more than 10 years of operation.\n11. If default values are used, "
-                 "apply Table 2.")
-    quote = read_list(_lead(p, "The classes"))[0].text
-    assert quote.endswith("more than 10 years of operation.") and "Table 2" not in quote
 
 
 def test_an_item_whose_chunk_starts_inside_the_list_finds_its_lead_in_in_the_chunk_before():
