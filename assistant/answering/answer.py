@@ -17,7 +17,7 @@ from assistant.answering.answerability import Model
 from assistant.answering.compress import evidence_passages
 from assistant.answering.answerability import load as load_model
 from assistant.answering.comparison import read_quotes, side_by_side
-from assistant.answering.compose import lead_and_quotes
+from assistant.answering.compose import over_quotes
 from assistant.answering.glossary import Glossary
 from assistant.answering.phrasing import plain
 from assistant.answering.question import analyse, unknown_names
@@ -231,27 +231,11 @@ class Assistant:
             text, cits = self._quote(ev)
             abstained = False
         else:
-            text, cits, abstained = result.text, result.citations, result.abstained
-            unsupported, warnings = result.unsupported, warnings + result.warnings
-            if not abstained:
-                text, cits, off = lead_and_quotes(text, cits, quoted[1], ev.standalone,
-                                                  layout=quoted[0] if ev.compared else "")
-                if off:
-                    warnings.append(f"{len(off)} LLM sentence(s) left out: they restate the question or cite no page "
-                                    "the quoted sentences are on")
-            elif not result.refused:
-                # Every sentence the LLM wrote failed the grounding check (no [n], a number not in its
-                # passage): that says nothing about whether the documents answer, and the answer model,
-                # above its threshold, says they do.
-                (text, cits), abstained = quoted, False
-                warnings.append("no sentence of the LLM's passed the grounding check; the sentences the answer "
-                                f"model rates likeliest to state it are quoted (P(answered) {ev.support:.2f})")
-            elif ev.support >= self.settings.llm_override_support:
-                # The small LLM declines answerable questions far more often than the calibrated model errs.
-                (text, cits), abstained = quoted, False
-                warnings.append("the LLM found no answer in its evidence; the sentences the answer model "
-                                f"rates likeliest to state it are quoted (P(answered) {ev.support:.2f})")
-            else:
+            unsupported = result.unsupported
+            text, cits, abstained, said = over_quotes(result, quoted, ev.standalone, ev.compared, ev.support,
+                                                      self.settings.llm_override_support)
+            warnings += said
+            if abstained:
                 cits = nearest(ev.scored)
         if abstained:
             text = abstain_text(ev.asked, cits, ev.searched, self.search.documents(), unknown, ev.unindexed,

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from assistant.answering.grounding import markers, split_answer
 from assistant.models import Citation
 from assistant.retrieval.text import token_containment, tokenize
+
+if TYPE_CHECKING:
+    from assistant.answering.llm_answer import LLMResult
 
 _MARK = re.compile(r"\s*\[\d+\]")
 # An extractive quote the LLM already copied nearly word for word is not shown twice.
@@ -74,3 +78,33 @@ def lead_and_quotes(text: str, cits: list[Citation], quotes: list[Citation], que
     if not lead:
         return " ".join(shown), merged, dropped
     return (f"{lead}\n\n{SAY}{' '.join(shown)}" if shown else lead), merged, dropped
+
+
+def over_quotes(result: LLMResult, quoted: tuple[str, list[Citation]], question: str, compared: bool,
+                support: float, override: float) -> tuple[str, list[Citation], bool, list[str]]:
+    """(answer, citations, abstained, warnings) of an LLM reply over the extractive answer `quoted`.
+
+    Its grounded sentences lead the quotes. Where it wrote nothing that passed the grounding check, or
+    declined while the answer model is at least `override` sure (`support`) that the documents answer,
+    the quotes stand alone, flagged. Otherwise it declines, and the caller cites the nearest passages.
+    """
+    warnings = list(result.warnings)
+    if not result.abstained:
+        text, cits, off = lead_and_quotes(result.text, result.citations, quoted[1], question,
+                                          layout=quoted[0] if compared else "")
+        if off:
+            warnings.append(f"{len(off)} LLM sentence(s) left out: they restate the question or cite no page "
+                            "the quoted sentences are on")
+        return text, cits, False, warnings
+    if not result.refused:
+        # Every sentence failed the grounding check (no [n], a number not in its passage): that says nothing
+        # about whether the documents answer, and the answer model, above its threshold, says they do.
+        warnings.append("no sentence of the LLM's passed the grounding check; the sentences the answer "
+                        f"model rates likeliest to state it are quoted (P(answered) {support:.2f})")
+        return quoted[0], quoted[1], False, warnings
+    if support >= override:
+        # The small LLM declines answerable questions far more often than the calibrated model errs.
+        warnings.append("the LLM found no answer in its evidence; the sentences the answer model "
+                        f"rates likeliest to state it are quoted (P(answered) {support:.2f})")
+        return quoted[0], quoted[1], False, warnings
+    return "", [], True, warnings
