@@ -96,15 +96,13 @@ def over_quotes(result: LLMResult, quoted: tuple[str, list[Citation]], question:
             warnings.append(f"{len(off)} LLM sentence(s) left out: they restate the question or cite no page "
                             "the quoted sentences are on")
         return text, cits, False, warnings
-    if not result.refused:
-        # Every sentence failed the grounding check (no [n], a number not in its passage): that says nothing
-        # about whether the documents answer, and the answer model, above its threshold, says they do.
-        warnings.append("no sentence of the LLM's passed the grounding check; the sentences the answer "
-                        f"model rates likeliest to state it are quoted (P(answered) {support:.2f})")
-        return quoted[0], quoted[1], False, warnings
-    if support >= override:
-        # The small LLM declines answerable questions far more often than the calibrated model errs.
-        warnings.append("the LLM found no answer in its evidence; the sentences the answer model "
-                        f"rates likeliest to state it are quoted (P(answered) {support:.2f})")
-        return quoted[0], quoted[1], False, warnings
-    return "", [], True, warnings
+    # Every sentence failing the grounding check (no [n], a number not in its passage) says nothing about
+    # whether the documents answer; and the small LLM declines answerable questions far more often than
+    # the calibrated model errs.
+    why = ("no sentence of the LLM's passed the grounding check" if not result.refused else
+           "the LLM found no answer in its evidence" if support >= override else "")
+    if not why:
+        return "", [], True, warnings
+    warnings.append(f"{why}; the sentences the answer model rates likeliest to state it are quoted "
+                    f"(P(answered) {support:.2f})")
+    return quoted[0], quoted[1], False, warnings

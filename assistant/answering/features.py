@@ -15,7 +15,7 @@ import numpy as np
 
 from assistant.answering.question import Asked, names_attribute, states_value
 from assistant.answering.quotes import Sentence
-from assistant.retrieval.text import tokenize
+from assistant.retrieval.text import tokenize, weighted_coverage
 
 FEATURES = (
     "dense", "dense_gap", "lexical", "lexical_gap", "subject", "rare", "bigram", "context",
@@ -68,12 +68,6 @@ class Candidate:
     align_weakest: float = 0.0  # how well the sentence matches the question piece it matches worst (align.py)
 
 
-def _coverage(weights: dict[str, float], toks: set[str]) -> float:
-    """IDF-weighted share of the weighted terms present in toks."""
-    total = sum(weights.values())
-    return sum(w for t, w in weights.items() if t in toks) / total if total else 0.0
-
-
 def _off_title(subject: dict[str, float], toks: set[str], title_toks: set[str]) -> float:
     """Subject coverage without the words of the sentence's own document title.
 
@@ -81,7 +75,7 @@ def _off_title(subject: dict[str, float], toks: set[str], title_toks: set[str]) 
     JCM?" only "approves" and "methodologies" can show that a sentence answers.
     """
     off = {t: w for t, w in subject.items() if t not in title_toks}
-    return _coverage(off, toks) if off else 0.0
+    return weighted_coverage(off, toks) if off else 0.0
 
 
 def _heading_like(text: str) -> float:
@@ -98,7 +92,7 @@ def pair_features(asked: Asked, cands: list[Candidate], idf: dict[str, float], m
     subject = {t: idf.get(t, top) for t in asked.subject}
     rarest = max(weights.values(), default=1.0)
     sent_toks = [set(tokenize(c.sentence.text)) for c in cands]
-    lexical = [_coverage(weights, st) for st in sent_toks]
+    lexical = [weighted_coverage(weights, st) for st in sent_toks]
     best_lex = max(lexical, default=0.0)
     best_dense = max((c.dense for c in cands), default=0.0)
     rows = []
@@ -117,14 +111,14 @@ def pair_features(asked: Asked, cands: list[Candidate], idf: dict[str, float], m
         bigrams = set(zip(stoks, stoks[1:]))
         value_found = states_value(text, asked)
         attr_named = names_attribute(text, asked)
-        subj = _coverage(subject, toks)
-        window = _coverage(weights, set(tokenize(c.window or text)))
+        subj = weighted_coverage(subject, toks)
+        window = weighted_coverage(weights, set(tokenize(c.window or text)))
         window_value = float(states_value(c.window or text, asked))
         rows.append([
             c.dense, c.dense - best_dense, lex, lex - best_lex, subj,
             max(found, default=0.0) / rarest if rarest else 0.0,
             len(asked.bigrams & bigrams) / len(asked.bigrams) if asked.bigrams else 0.0,
-            _coverage(weights, ctx), _coverage(weights, sec),
+            weighted_coverage(weights, ctx), weighted_coverage(weights, sec),
             1.0 / (1 + c.rank), 1.0 / (1 + c.dense_rank), missing,
             float(bool(asked.attribute)), float(attr_named), float(bool(asked.value)), float(value_found),
             float(attr_named and value_found), float(bool(asked.value) and not value_anywhere),

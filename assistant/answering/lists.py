@@ -52,7 +52,7 @@ def _lead_style(text: str) -> tuple | None | bool:
     return _style(m.group(1)) if m.group(1) else None
 
 
-def _semicolon_lead(sent: Sentence, following: list[Sentence]) -> bool:
+def _opens_list(sent: Sentence, following: list[Sentence]) -> bool:
     """'12.1.4 |A physical site visit by VVB is;' then 'a. not mandatory …': a ';' that introduces a list.
 
     Some rulebooks (the Gold Standard's, a dozen times) end a lead-in with ';' where ':' is meant, or
@@ -153,7 +153,7 @@ def read_list(sent: Sentence, more: Callable[[Passage], Passage | None] | None =
     if style is False and not open_lead:
         return read_on(sent, more)
     if open_lead:
-        if not _semicolon_lead(sent, [x for x in sentences(sent.passage) if x.offset > sent.offset]):
+        if not _opens_list(sent, [x for x in sentences(sent.passage) if x.offset > sent.offset]):
             return read_on(sent, more)
         style = None
     body, following = read_past(sent, more)

@@ -22,6 +22,8 @@ __all__ = ["LLMAnswerer", "LLMResult", "LLMUnavailable", "SENTINEL", "build_mess
 
 SENTINEL = "NOT_IN_CORPUS"
 _SENTINEL_KEY = re.sub(r"[^A-Z]", "", SENTINEL)
+# The sentinel anywhere in a reply, in the quotes or bold a model may wrap it in.
+_SENTINEL_ANYWHERE = re.compile(r"[*`\"']*NOT[_ ]IN[_ ]CORPUS[*`\"']*\.?")
 REWRITE_MAX_TOKENS = 40
 # Rough characters per token, on the low side so the estimate errs towards fitting.
 _CHARS_PER_TOKEN = 3.2
@@ -67,7 +69,7 @@ class LLMResult:
     def refused(self) -> bool:
         """The model said the passages do not answer (the sentinel, or no reply), rather than writing an
         answer the grounding check then emptied."""
-        return self.abstained and (not self.raw.strip() or re.search(r"NOT[_ ]IN[_ ]CORPUS", self.raw) is not None)
+        return self.abstained and (not self.raw.strip() or _SENTINEL_ANYWHERE.search(self.raw) is not None)
 
 
 def _attr(value: str) -> str:
@@ -287,7 +289,7 @@ class LLMAnswerer:
             return LLMResult("", [], True, warnings=warnings, raw=raw, passages_used=len(used))
         gate.release()
         # A sentinel after some prose ("… NOT_IN_CORPUS") is the model hedging: judge the prose.
-        body = re.sub(r"[*`\"']*NOT[_ ]IN[_ ]CORPUS[*`\"']*\.?", " ", raw)
+        body = _SENTINEL_ANYWHERE.sub(" ", raw)
         g = ground(body, used)
         return LLMResult(
             g.text, g.citations, g.abstained, g.unsupported, warnings + g.warnings, raw=raw, passages_used=len(used),

@@ -70,24 +70,20 @@ def with_follow_on(sent: Sentence, max_words: int = 120) -> Sentence:
     A rule quoted without the "However, the total duration … shall not exceed …" that follows it
     tells a compliance reader less than the document does, and can tell them the opposite.
     """
-    sents = sentences(sent.passage)
-    i = next((k for k, x in enumerate(sents) if x.offset == sent.offset), None)
-    if i is None:
+    # sent may already be a span of several sentences (a value or list read on): read on after the last
+    spanned = _members(sent)
+    if not spanned or spanned[0].offset != sent.offset:
         return sent
-    last = i
-    while last + 1 < len(sents) and sents[last + 1].text in sent.text:
-        last += 1  # sent may already be a span of several sentences (a value or list read on)
-    words, end = len(sent.text.split()), last
-    while end + 1 < len(sents):
-        nxt = sents[end + 1]
+    words, prev, end = len(sent.text.split()), spanned[-1], None
+    for nxt in _after(sent, sentences(sent.passage)):
         if nxt.page != sent.page or not (_EXCEPTION.match(nxt.text) or _POINTS_BACK.match(nxt.text)
-                                         or _takes_up(nxt.text, sents[end].text)):
+                                         or _takes_up(nxt.text, prev.text)):
             break
         words += len(nxt.text.split())
         if words > max_words:
             break
-        end += 1
-    return sent if end == last else span(sents[i], sents[end], sent.passage)
+        prev = end = nxt
+    return sent if end is None else span(spanned[0], end, sent.passage)
 
 
 _OPENING = re.compile(r"^(?:the |its |their )?((?:[A-Za-z][\w-]*\s+){0,1}[A-Za-z][\w-]*)\s+(?:shall|must|may|is|are|"

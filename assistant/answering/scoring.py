@@ -18,7 +18,7 @@ from assistant.answering.question import Asked, states_value
 from assistant.answering.rerank import passage_scores, restack
 from assistant.models import Citation, Passage
 from assistant.answering.quotes import Sentence, cite, quotable, sentences, span
-from assistant.retrieval.text import content_words, token_overlap, tokenize
+from assistant.retrieval.text import content_words, token_overlap, tokenize, weighted_coverage
 from ingest.chunking import sentence_spans
 from ingest.models import embed_text
 
@@ -160,12 +160,10 @@ class Scorer:
             return []
         top = max(self.idf.values(), default=1.0)
         weights = {t: self.idf.get(t, top) for t in asked.terms}
-        total = sum(weights.values()) or 1.0
 
         def promise(c: Candidate) -> float:
             """Cheap pre-score: encoding is most of the time, so only promising sentences are embedded."""
-            toks = set(tokenize(c.sentence.text))
-            lex = sum(w for t, w in weights.items() if t in toks) / total
+            lex = weighted_coverage(weights, set(tokenize(c.sentence.text)))
             return lex + 0.15 * states_value(c.sentence.text, asked) + 0.1 / (1 + c.rank)
 
         pre = {id(c): promise(c) for c in pool}

@@ -8,7 +8,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from assistant.retrieval.hybrid import Filters
-from assistant.retrieval.text import token_overlap, tokenize
+from assistant.retrieval.text import token_overlap, tokenize, weighted_coverage
 
 NOT_FOUND = "no corresponding provision found"
 TOPIC_COVERAGE = 0.5  # share of the topic's IDF weight a cell's sentence (with its heading) must hold
@@ -75,9 +75,7 @@ def on_topic(text: str, query: str, idf: dict[str, float]) -> bool:
     of the three words, and the guide has no provision on grid emission factors.
     """
     weights = {t: idf.get(t, 1.0) for t in tokenize(query)}
-    total = sum(weights.values())
-    have = set(tokenize(text))
-    return not total or sum(w for t, w in weights.items() if t in have) / total >= TOPIC_COVERAGE
+    return not sum(weights.values()) or weighted_coverage(weights, set(tokenize(text))) >= TOPIC_COVERAGE
 
 
 def _cell(doc_id: str, scored, threshold: float, used: list[str], topic=lambda s: True) -> Cell:

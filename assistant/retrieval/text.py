@@ -134,6 +134,12 @@ def expand_query(query: str, acronyms: dict[str, str]) -> str:
     return query + (" (" + "; ".join(extra) + ")" if extra else "")
 
 
+def weighted_coverage(weights: dict[str, float], toks: set[str]) -> float:
+    """IDF-weighted share of the weighted terms present in toks (0 when they weigh nothing)."""
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in toks) / total if total else 0.0
+
+
 def token_overlap(a: str, b: str) -> float:
     """Jaccard overlap of two texts' token sets: near 1 for near-duplicates (overlapping chunks repeat text)."""
     ta, tb = set(tokenize(a)), set(tokenize(b))
