@@ -132,6 +132,57 @@ def distinct(chosen: list[tuple[float, Sentence]]) -> list[tuple[float, Sentence
     return out
 
 
+# Two quotes of one passage with at most this many words between them are read as one: the sentence
+# a rule's two quoted halves leave out is often the step the question asks about ("… submits the documents
+# to the Verra Registry. [Verra conducts a completeness review …] Where it is determined …").
+BRIDGE_WORDS = 60
+
+
+def bridged(quotes: list[tuple[float, Sentence]], max_words: int = BRIDGE_WORDS) -> list[tuple[float, Sentence]]:
+    """The (P, quote) pairs with two quotes of one passage and page joined over a short gap, in first-quoted order."""
+    out = list(quotes)
+    i = 0
+    while i < len(out):
+        for j in range(len(out)):
+            if j == i:
+                continue
+            joined = _across(out[i][1], out[j][1], max_words)
+            if joined is not None:
+                out[min(i, j)] = (max(out[i][0], out[j][0]), joined)
+                del out[max(i, j)]
+                i = -1
+                break
+        i += 1
+    return out
+
+
+def _across(a: Sentence, b: Sentence, max_words: int) -> Sentence | None:
+    """One quote from a's start to b's end where b follows a in one passage on one page, a short gap apart.
+
+    Either may have been read on into the next chunk (the same passage id, a longer text): the longer
+    text is the body, and the joined quote must hold both verbatim.
+    """
+    if a.passage.id != b.passage.id or a.page != b.page or b.offset <= a.offset:
+        return None
+    body, other = sorted((a.passage, b.passage), key=lambda p: -len(p.text))
+    if not body.text.startswith(other.text):
+        return None
+    sents = sentences(body)
+    at = {x.offset: k for k, x in enumerate(sents)}
+    ends = [k for k, x in enumerate(sents) if x.offset >= a.offset and x.text in a.text]
+    if a.offset not in at or b.offset not in at or not ends:
+        return None
+    last, first = max(ends), at[b.offset]
+    if first <= last or not b.text.startswith(sents[first].text):
+        return None
+    gap = sents[last + 1:first]
+    if any(x.page != a.page for x in gap) or sum(len(x.text.split()) for x in gap) > max_words:
+        return None
+    tail = [k for k, x in enumerate(sents) if k >= first and x.text in b.text]
+    joined = span(sents[at[a.offset]], sents[max(tail)], body)
+    return joined if joined.text.startswith(a.text) and joined.text.endswith(b.text) else None
+
+
 def _members(s: Sentence) -> list[Sentence]:
     """The passage sentences a quote spans, from its start."""
     out = []
