@@ -365,8 +365,9 @@ def test_a_procedure_answer_quotes_more_of_its_page(indexed_settings):
                  sentence_p=np.array(ps), compared=False, unindexed=[])
     assert ev.asked.steps
     turn.evidence = ev
-    # the chosen sentences run on one after another, so they read as one quote (quotes.bridged)
+    # the chosen sentences run on one after another, so they read as one quote (joining.bridged), and the
+    # last reads on one sentence of its clause (joining.with_next)
     assert indexed_settings.steps_answer_sentences == 7 and indexed_settings.max_answer_sentences == 5
-    assert [c.quote for c in a.respond(turn).citations] == [" ".join(x.text for _, x in scored[:7])]
+    assert [c.quote for c in a.respond(turn).citations] == [" ".join(x.text for _, x in scored[:7 + 1])]
     turn.evidence = replace(ev, asked=replace(ev.asked, steps=False))
-    assert [c.quote for c in a.respond(turn).citations] == [" ".join(x.text for _, x in scored[:5])]
+    assert [c.quote for c in a.respond(turn).citations] == [" ".join(x.text for _, x in scored[:5 + 1])]

@@ -17,7 +17,8 @@ from assistant.retrieval.lexical import LexicalIndex
 from assistant.retrieval.neighbours import run_on
 from assistant.models import Citation, Passage
 from assistant.answering.lists import extend_lead_in, read_list
-from assistant.answering.quotes import distinct, sentences, span, with_follow_on
+from assistant.answering.joining import distinct, with_follow_on
+from assistant.answering.quotes import sentences, span
 
 
 def _passage(text: str, pid: str = "p1", doc: str = "doc-a", page: int = 3) -> Passage:
@@ -476,7 +477,8 @@ def test_asked_modality_reads_the_force_a_question_asks_about():
 
 def test_distinct_quotes_a_sentence_once_and_keeps_the_longer_quote_in_its_place():
     """A runner-up joined with its value neighbour must not quote the best sentence a second time: it replaces it."""
-    from assistant.answering.quotes import Sentence, distinct
+    from assistant.answering.joining import distinct
+    from assistant.answering.quotes import Sentence
 
     p = _passage("The GoJ has partnerships with 31 countries. A MoC between India and Japan exists.")
     best = Sentence("The GoJ has partnerships with 31 countries.", 3, "", "2 Fees", p, 0)
@@ -493,7 +495,7 @@ def test_side_by_side_quotes_each_instruments_close_runner_up_and_names_the_sile
     from assistant.answering.comparison import side_by_side
 
     vcs = sentences(_passage("The crediting period shall be seven years, twice renewable. "
-                             "AFOLU projects have a period of 20 to 100 years. Fees are listed elsewhere.",
+                             "3.9.2 AFOLU projects have a period of 20 to 100 years. Fees are listed elsewhere.",
                              doc="verra-vcs-standard"))
     gs = sentences(_passage("The crediting period is five years renewable twice.", pid="p2",
                             doc="gold-standard-principles"))
@@ -502,7 +504,7 @@ def test_side_by_side_quotes_each_instruments_close_runner_up_and_names_the_sile
     raw = {id(x): p for p, x in scored}
     fams = {"verra": ["verra-vcs-standard"], "gold-standard": ["gold-standard-principles"], "cdm": ["cdm-glossary"]}
     text, cits = side_by_side(fams, scored, raw, analyse("Compare the crediting periods"), min_score=0.06)
-    # the runner-up is the next sentence: one quote holds both (quotes.bridged)
+    # the runner-up is the next sentence: one quote holds both (joining.bridged)
     assert [c.quote for c in cits] == [f"{vcs[0].text} {vcs[1].text}", gs[0].text]
     assert [c.n for c in cits] == [1, 2]
     assert text.startswith("Verra (VCS): The crediting period shall be seven years") and "AFOLU" in text

@@ -1,7 +1,8 @@
 """Two quotes of one passage a short gap apart are read as one quote, gap included."""
 import json
 
-from assistant.answering.quotes import bridged, sentences
+from assistant.answering.joining import bridged
+from assistant.answering.quotes import sentences
 from assistant.models import Passage
 
 TEXT = ("Once the project has been verified, the proponent submits the documents to the Verra Registry. "
@@ -40,3 +41,42 @@ def test_a_third_quote_keeps_its_place_after_the_joined_one():
     elsewhere = sentences(_passage("A different rule on another page applies here.", pid="p9", page=8))[0]
     out = bridged([(0.9, submit), (0.8, elsewhere), (0.5, review)])
     assert [q.text for _, q in out] == [f"{submit.text} {review.text}", elsewhere.text]
+
+
+def test_a_quote_reads_on_one_sentence_of_its_clause_but_not_into_a_new_one():
+    from assistant.answering.joining import with_next
+
+    attest, signer, heading, item = sentences(_passage(
+        "5.1.43 The Project Developer shall attest to the accuracy of the information by its signature. "
+        "The signatory shall be an individual with legal signing authority in the organisation. "
+        "Table 4 lists the reporting periods for each type of project. "
+        "5.1.44 Annual reports are due each year on the anniversary of the start date."))
+    assert with_next(attest).text == f"{attest.text} {signer.text}"
+    assert with_next(signer).text == signer.text  # "Table 4 …" opens a new part of the page
+    assert with_next(heading).text == heading.text  # "5.1.44 …" is a clause of its own
+    assert with_next(item).text == item.text  # nothing follows
+
+
+def test_a_quote_does_not_read_on_into_a_footnote_a_formula_or_a_long_sentence():
+    from assistant.answering.joining import with_next
+
+    rule = "The operating margin shall be calculated ex ante for the whole crediting period."
+    for after in ("16 CITES is an agreement between governments on trade in wild animals.",
+                  "EF = sum of generation times factor over generation total;",
+                  "The weights " + "apply to every system in the project boundary and " * 6 + "end."):
+        first = sentences(_passage(f"{rule} {after}"))[0]
+        assert with_next(first).text == rule
+
+
+def test_a_quote_at_the_end_of_its_chunk_reads_on_into_the_next_chunk():
+    from dataclasses import replace
+
+    from assistant.answering.joining import with_next
+
+    rule = "The operating margin shall be calculated ex ante for the whole crediting period."
+    then = "It shall not be updated during the crediting period of the project."
+    first = sentences(_passage(rule))[0]
+    joined = with_next(first, more=lambda p: replace(p, text=f"{p.text} {then}"))
+    assert joined.text == f"{rule} {then}"
+    assert joined.passage.text.endswith(then)  # the text it spans, so a later quote can join it
+    assert with_next(first, more=lambda p: None).text == rule

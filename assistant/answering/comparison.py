@@ -5,7 +5,8 @@ from typing import Callable
 
 from assistant.answering.question import Asked
 from assistant.answering.lists import list_of
-from assistant.answering.quotes import Sentence, bridged, cite, distinct, whole_sentence, with_follow_on
+from assistant.answering.joining import bridged, distinct, with_follow_on, with_next
+from assistant.answering.quotes import Sentence, cite, whole_sentence
 from assistant.answering.scoring import select, with_value_neighbour
 from assistant.models import Citation, Passage
 from assistant.retrieval.fusion import family_name
@@ -16,8 +17,9 @@ def read_quotes(chosen: list[tuple[float, Sentence]], asked: Asked,
                 more: Callable[[Passage], Passage | None] | None = None) -> list[tuple[float, Sentence]]:
     """What the chosen sentences quote, each read whole: from its start where its chunk cut it, with the
     sentences that qualify or carry it on, on into its list (or, for an item, its whole list), the best one
-    with its neighbour stating the value asked; repeats and overlaps merged."""
-    return bridged(distinct([(p, with_follow_on(with_value_neighbour(y, asked) if k == 0 else y))
+    with its neighbour stating the value asked, each with the next sentence of its clause; repeats and
+    overlaps merged, and two quotes of one passage a short gap apart joined."""
+    return bridged(distinct([(p, with_next(with_follow_on(with_value_neighbour(y, asked) if k == 0 else y), more))
                      for p, x in chosen
                      for k, y in enumerate(list_of(with_follow_on(whole_sentence(x, back)), more, back))]))
 
