@@ -1,4 +1,4 @@
-"""Two quotes of one passage a short gap apart are read as one quote, gap included."""
+"""How chosen sentences join into quotes: over a short gap, and on into the next sentence of their clause."""
 import json
 
 from assistant.answering.joining import bridged
