@@ -80,3 +80,9 @@ def test_a_quote_at_the_end_of_its_chunk_reads_on_into_the_next_chunk():
     assert joined.text == f"{rule} {then}"
     assert joined.passage.text.endswith(then)  # the text it spans, so a later quote can join it
     assert with_next(first, more=lambda p: None).text == rule
+
+
+def test_a_quote_inside_the_gap_gives_way_to_the_joined_quote():
+    submit, review, issue, fees = sentences(_passage())
+    out = bridged([(0.9, submit), (0.5, issue), (0.3, review)])
+    assert [q.text for _, q in out] == [f"{submit.text} {review.text} {issue.text}"]

@@ -124,7 +124,10 @@ BRIDGE_WORDS = 60
 
 
 def bridged(quotes: list[tuple[float, Sentence]], max_words: int = BRIDGE_WORDS) -> list[tuple[float, Sentence]]:
-    """The (P, quote) pairs with two quotes of one passage and page joined over a short gap, in first-quoted order."""
+    """The (P, quote) pairs with two quotes of one passage and page joined over a short gap, in first-quoted order.
+
+    A quote the gap held ("(c) …" between "(b) …" and "(d) …") gives way to the joined one.
+    """
     out = list(quotes)
     i = 0
     while i < len(out):
@@ -138,7 +141,7 @@ def bridged(quotes: list[tuple[float, Sentence]], max_words: int = BRIDGE_WORDS)
                 i = -1
                 break
         i += 1
-    return out
+    return distinct(out) if len(out) < len(quotes) else out
 
 
 def _across(a: Sentence, b: Sentence, max_words: int) -> Sentence | None:
