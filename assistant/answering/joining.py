@@ -47,6 +47,19 @@ def with_follow_on(sent: Sentence, max_words: int = 120) -> Sentence:
     return sent if end is None else span(spanned[0], end, sent.passage)
 
 
+_OPENING = re.compile(r"^(?:the |its |their )?((?:[A-Za-z][\w-]*\s+){0,1}[A-Za-z][\w-]*)\s+(?:shall|must|may|is|are|"
+                      r"includes?|will|has|have|should)\b", re.I)
+_GENERIC = {"project", "projects", "it", "they", "this", "that", "there", "he", "she", "we", "you", "which"}
+
+
+def _takes_up(text: str, before: str) -> bool:
+    """'… apply a discount factor …' then 'The discount factor shall be 30%': the subject is the one just named."""
+    m = _OPENING.match(text)
+    if not m or m.group(1).lower() in _GENERIC:
+        return False
+    return re.search(rf"\b{re.escape(m.group(1))}\b", before, re.I) is not None
+
+
 # A sentence that opens a new clause, item or heading ("5.1.44 |", "(b)", "•", "Step 3", "Table 2") ends the
 # clause before it.
 _NEW_CLAUSE = re.compile(r"^(\(?[0-9ivxa-h]{1,4}[.)]|\d+(\.\d+)+|[•▪●◦\-–]|(step|sub-step|note|table|figure|box|annex|"
@@ -79,19 +92,6 @@ def with_next(sent: Sentence, more: Callable[[Passage], Passage | None] | None =
             or not quotable(nxt.text, sent.passage)):
         return sent
     return replace(span(spanned[0], nxt, body), passage=body)  # the text it spans, for bridged()
-
-
-_OPENING = re.compile(r"^(?:the |its |their )?((?:[A-Za-z][\w-]*\s+){0,1}[A-Za-z][\w-]*)\s+(?:shall|must|may|is|are|"
-                      r"includes?|will|has|have|should)\b", re.I)
-_GENERIC = {"project", "projects", "it", "they", "this", "that", "there", "he", "she", "we", "you", "which"}
-
-
-def _takes_up(text: str, before: str) -> bool:
-    """'… apply a discount factor …' then 'The discount factor shall be 30%': the subject is the one just named."""
-    m = _OPENING.match(text)
-    if not m or m.group(1).lower() in _GENERIC:
-        return False
-    return re.search(rf"\b{re.escape(m.group(1))}\b", before, re.I) is not None
 
 
 def distinct(chosen: list[tuple[float, Sentence]]) -> list[tuple[float, Sentence]]:
